@@ -1,0 +1,202 @@
+public import Foundation
+import GRDB
+
+/// The event log in one SQLite file (WAL mode): the embedded default.
+///
+/// One instance per file per process. It is the only type that can append
+/// (``EventStore``); code that should only read is handed it as an
+/// ``EventReader``, and consumers that keep a cursor as a ``CheckpointStore``.
+///
+/// ```swift
+/// let log = try SQLiteEventLog(path: "glassbox.db")
+/// let draft = try EventDraft(type: "agent.thought", json: #"{"text":"Looking at the orders table"}"#,
+///                            actor: "agent:analyst@user:alice")
+/// let result = try await log.append([draft], to: "run/42", expectedVersion: .any)
+/// print(result.lastSeq)
+/// ```
+public final class SQLiteEventLog: Sendable {
+    /// How the log may be opened.
+    public struct Options: Sendable {
+        /// Create the file (and its directory) when it does not exist.
+        public var createIfMissing: Bool
+        /// How hard each commit works to survive a crash; see ``Durability``.
+        public var durability: Durability
+        /// How long a writer waits for another process's write lock before failing.
+        public var busyTimeout: TimeInterval
+        /// How often the log is checked for events appended by other processes.
+        public var pollInterval: Duration
+
+        public init(
+            createIfMissing: Bool = true, durability: Durability = .full,
+            busyTimeout: TimeInterval = 30, pollInterval: Duration = .milliseconds(25)
+        ) {
+            self.createIfMissing = createIfMissing
+            self.durability = durability
+            self.busyTimeout = busyTimeout
+            self.pollInterval = pollInterval
+        }
+    }
+
+    /// What an acknowledged append survives.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous=FULL`: every commit is synced to disk; survives power loss. The default.
+        case full
+        /// `synchronous=NORMAL`: survives a process crash, not a power loss; lower latency.
+        case normal
+    }
+
+    /// The file's path as given.
+    public let path: String
+    let pool: DatabasePool
+    let groupCommit: GroupCommit
+    let head: LogHead
+
+    /// Opens (or creates) the log at `path`.
+    ///
+    /// A file that is not a Glassbox log, that a newer Glassbox wrote, or whose
+    /// pages are damaged is refused with an ``EventLogError`` and never modified.
+    public init(path: String, options: Options = Options()) throws {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard options.createIfMissing else { throw EventLogError.noLog(path: path) }
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+        } else {
+            try SQLiteEventLog.inspectExistingFile(path: path)
+        }
+
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeout)
+        configuration.label = "glassbox.log"
+        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.read { db in
+                if try Schema.migrator.hasBeenSuperseded(db) {
+                    throw EventLogError.newerSchema(
+                        path: path, unknownMigrations: try Schema.unknownMigrations(db), known: Schema.latest)
+                }
+            }
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw SQLiteEventLog.translate(error, path: path)
+        }
+        let lastSeq = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        let head = LogHead(seq: lastSeq)
+        self.head = head
+        groupCommit = GroupCommit(path: path, writer: pool, onCommit: { head.advance(to: $0) })
+        head.startPolling(reader: pool, interval: options.pollInterval)
+    }
+
+    deinit {
+        head.stopPolling()
+    }
+
+    /// Checks, without writing, that an existing file is a Glassbox log this build can use.
+    private static func inspectExistingFile(path: String) throws {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = attributes?[.size] as? NSNumber, size.intValue == 0 { return }  // an empty file: a new log
+        do {
+            // A plain connection, no journal-mode change, only reads: the file stays as it is.
+            let queue = try DatabaseQueue(path: path, configuration: Configuration())
+            try queue.inDatabase { db in
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let tableCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
+                if applicationID == 0 && tableCount == 0 { return }  // an empty SQLite file: a new log
+                guard applicationID == Schema.applicationID else {
+                    let reason = applicationID == 0
+                        ? "it is an SQLite database with \(tableCount) other schema objects"
+                        : "its SQLite application_id is \(applicationID), not Glassbox's \(Schema.applicationID)"
+                    throw EventLogError.notALog(path: path, reason: reason)
+                }
+                if try Schema.migrator.hasBeenSuperseded(db) {
+                    throw EventLogError.newerSchema(
+                        path: path, unknownMigrations: try Schema.unknownMigrations(db), known: Schema.latest)
+                }
+            }
+            try queue.close()
+        } catch {
+            throw translate(error, path: path)
+        }
+    }
+
+    /// Maps SQLite's errors to ``EventLogError`` with advice for the user.
+    static func translate(_ error: any Error, path: String) -> any Error {
+        if error is EventLogError { return error }
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return EventLogError.notALog(path: path, reason: "it is not an SQLite database")
+        case .SQLITE_CORRUPT:
+            return EventLogError.corrupt(path: path, detail: error.message ?? "database disk image is malformed")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return EventLogError.busy(path: path)
+        default:
+            return EventLogError.database(path: path, message: error.message ?? "\(error)")
+        }
+    }
+}
+
+/// The log's schema: versioned migrations applied by GRDB's migrator.
+enum Schema {
+    /// `PRAGMA application_id` of every Glassbox log: "GBOX" in ASCII.
+    static let applicationID: Int32 = 0x4742_4F58
+    static let latest = "v1"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                PRAGMA application_id = \(applicationID);
+                CREATE TABLE events (
+                    seq            INTEGER PRIMARY KEY,
+                    id             TEXT    NOT NULL UNIQUE,
+                    time           INTEGER NOT NULL,
+                    stream         TEXT    NOT NULL,
+                    stream_version INTEGER NOT NULL,
+                    type           TEXT    NOT NULL,
+                    actor          TEXT    NOT NULL,
+                    trace_id       TEXT,
+                    span_id        TEXT,
+                    parent_span_id TEXT,
+                    data           TEXT    NOT NULL,
+                    prev_hash      BLOB    NOT NULL,
+                    hash           BLOB    NOT NULL,
+                    UNIQUE (stream, stream_version)
+                );
+                CREATE INDEX events_by_type ON events (type);
+                CREATE INDEX events_by_trace ON events (trace_id) WHERE trace_id IS NOT NULL;
+                CREATE INDEX events_by_span ON events (span_id) WHERE span_id IS NOT NULL;
+                CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be changed'); END;
+                CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+                BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;
+
+                CREATE TABLE consumer_checkpoints (
+                    consumer   TEXT    PRIMARY KEY,
+                    seq        INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+
+                CREATE TABLE read_models (
+                    projection TEXT NOT NULL,
+                    key        TEXT NOT NULL,
+                    row        TEXT NOT NULL,
+                    PRIMARY KEY (projection, key)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    static func unknownMigrations(_ db: Database) throws -> [String] {
+        let known = Set(migrator.migrations)
+        return try migrator.appliedIdentifiers(db).filter { !known.contains($0) }.sorted()
+    }
+}
