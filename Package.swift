@@ -35,6 +35,7 @@ let package = Package(
             dependencies: [
                 "GlassboxProto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "GlassboxTesting",
-            dependencies: ["EventLog", "GlassboxProto"],
+            dependencies: ["EventLog", "GlassboxProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: upcomingFeatures
         ),
         .executableTarget(

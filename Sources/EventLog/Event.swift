@@ -187,6 +187,11 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
 public struct EventPosition: Sendable, Hashable {
     public let seq: Int64
     public let streamVersion: Int64
+
+    public init(seq: Int64, streamVersion: Int64) {
+        self.seq = seq
+        self.streamVersion = streamVersion
+    }
 }
 
 /// The outcome of one append call.

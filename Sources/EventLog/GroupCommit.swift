@@ -27,6 +27,9 @@ actor GroupCommit {
     private let writer: DatabasePool
     private var queue: [Waiting] = []
     private var isCommitting = false
+    /// Transactions committed so far; with ``appendCount`` it shows how many callers each commit served.
+    private(set) var commitCount = 0
+    private(set) var appendCount = 0
     /// Called after each successful commit with the new last `seq`.
     private let onCommit: @Sendable (Int64) -> Void
 
@@ -62,6 +65,8 @@ actor GroupCommit {
                 let outcome = try await writer.writeWithoutTransaction { db in
                     try AppendTransaction.commit(requests, db: db)
                 }
+                commitCount += 1
+                appendCount += batch.count
                 if outcome.lastSeq > 0 { onCommit(outcome.lastSeq) }
                 for (waiting, result) in zip(batch, outcome.results) {
                     waiting.continuation.resume(with: result)

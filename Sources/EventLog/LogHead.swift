@@ -57,10 +57,10 @@ final class LogHead: Sendable {
 
     /// Starts watching the file for events appended by other processes.
     func startPolling(reader: DatabasePool, interval: Duration) {
-        let task = Task.detached { [weak self] in
+        let task = Task.detached { [weak self, weak reader] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                guard let self else { return }
+                guard let self, let reader else { return }
                 guard self.state.withLock({ !$0.waiters.isEmpty }) else { continue }
                 if let last = try? await reader.read({ db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }) {
                     self.advance(to: last)

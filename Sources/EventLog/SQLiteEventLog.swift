@@ -94,6 +94,26 @@ public final class SQLiteEventLog: Sendable {
         head.startPolling(reader: pool, interval: options.pollInterval)
     }
 
+    /// Write transactions committed by this instance so far.
+    public var commitCount: Int {
+        get async { await groupCommit.commitCount }
+    }
+
+    /// Append calls served by this instance so far; divided by ``commitCount`` it is the mean group-commit size.
+    public var appendCount: Int {
+        get async { await groupCommit.appendCount }
+    }
+
+    /// Closes the file's connections. Appends in progress finish first; later calls fail.
+    public func close() throws {
+        head.stopPolling()
+        do {
+            try pool.close()
+        } catch {
+            throw SQLiteEventLog.translate(error, path: path)
+        }
+    }
+
     deinit {
         head.stopPolling()
     }
@@ -104,7 +124,9 @@ public final class SQLiteEventLog: Sendable {
         if let size = attributes?[.size] as? NSNumber, size.intValue == 0 { return }  // an empty file: a new log
         do {
             // A plain connection, no journal-mode change, only reads: the file stays as it is.
-            let queue = try DatabaseQueue(path: path, configuration: Configuration())
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.inDatabase { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 let tableCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0

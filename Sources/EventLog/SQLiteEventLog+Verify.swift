@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// What `verify` found.
+public struct VerificationReport: Sendable {
+    /// Events whose hash and link were checked and found intact.
+    public var eventsChecked: Int64
+    /// The last `seq` in the log.
+    public var lastSeq: Int64
+    /// The hash of the last intact event: record it elsewhere to detect a later rewrite of the whole tail.
+    public var headHash: ChainHash
+    /// The first break in the chain, if any.
+    public var chainBreak: ChainBreak?
+    /// What SQLite's `quick_check` reported, when the storage itself is damaged.
+    public var storageProblems: [String]
+    /// Consumers whose checkpoint lies beyond the end of the log: events were removed from the end.
+    public var truncation: String?
+    public var duration: Duration
+
+    public var isIntact: Bool { chainBreak == nil && storageProblems.isEmpty && truncation == nil }
+}
+
+extension SQLiteEventLog {
+    /// Recomputes the hash chain from the first event and reports the first break.
+    ///
+    /// - Parameters:
+    ///   - checkStorage: also run SQLite's `PRAGMA quick_check` for damaged pages.
+    ///   - progress: called now and then with the number of events checked so far.
+    public func verify(
+        checkStorage: Bool = true, progress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws -> VerificationReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            var report = try await pool.read { db -> VerificationReport in
+                var report = VerificationReport(
+                    eventsChecked: 0, lastSeq: 0, headHash: .genesis, chainBreak: nil, storageProblems: [],
+                    truncation: nil, duration: .zero)
+                if checkStorage {
+                    let problems = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                    if problems != ["ok"] { report.storageProblems = problems }
+                }
+                report.lastSeq = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+                do {
+                    try Self.walkChain(db, into: &report, progress: progress)
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+                    // Report damage found while reading, with how far the chain was intact.
+                    report.storageProblems.append(
+                        "reading the events after seq \(report.eventsChecked) failed: \(error.message ?? "malformed")")
+                }
+                let furthest = try Row.fetchOne(
+                    db, sql: "SELECT consumer, seq FROM consumer_checkpoints ORDER BY seq DESC LIMIT 1")
+                if let furthest, let seq = Int64.fromDatabaseValue(furthest[1] as DatabaseValue), seq > report.lastSeq {
+                    let consumer: String = furthest[0] ?? "?"
+                    report.truncation = "consumer '\(consumer)' has processed up to seq \(seq) but the log ends at seq \(report.lastSeq): events were removed from the end"
+                }
+                return report
+            }
+            report.duration = clock.now - start
+            return report
+        } catch {
+            throw SQLiteEventLog.translate(error, path: path)
+        }
+    }
+
+    private static func walkChain(
+        _ db: Database, into report: inout VerificationReport, progress: (@Sendable (Int64) -> Void)?
+    ) throws {
+        var verifier = ChainVerifier()
+        let pageSize = 20_000
+        var cursor: Int64 = 0
+        var pending: StoredEvent?
+        let lookup: (ChainHash) -> StoredEvent? = { hash in
+            (try? Row.fetchOne(db, sql: "SELECT \(EventRows.columns) FROM events WHERE hash = ?",
+                               arguments: [Data(hash.bytes)])).map(stored)
+        }
+        while true {
+            let page = try Row.fetchAll(
+                db, sql: "SELECT \(EventRows.columns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [cursor, pageSize]
+            ).map(stored)
+            var rows = page
+            if let pending { rows.insert(pending, at: 0) }
+            let isLastPage = page.count < pageSize
+            // Keep the last row for the next page: checking a row needs the row after it.
+            let checkCount = isLastPage ? rows.count : rows.count - 1
+            for index in 0..<checkCount {
+                let next = index + 1 < rows.count ? rows[index + 1] : nil
+                if let chainBreak = verifier.check(rows[index], next: next, rowWithHash: lookup) {
+                    report.chainBreak = chainBreak
+                    report.eventsChecked = verifier.checked
+                    report.headHash = verifier.headHash
+                    return
+                }
+            }
+            report.eventsChecked = verifier.checked
+            report.headHash = verifier.headHash
+            progress?(verifier.checked)
+            if isLastPage { return }
+            pending = rows.last
+            cursor = page.last!.seq
+        }
+    }
+
+    private static func stored(_ row: Row) -> StoredEvent {
+        StoredEvent(
+            seq: EventRows.int(row, 0), idText: EventRows.text(row, 1), time: EventRows.int(row, 2),
+            stream: EventRows.text(row, 3), streamVersion: EventRows.int(row, 4), type: EventRows.text(row, 5),
+            actor: EventRows.text(row, 6), traceID: EventRows.optionalText(row, 7),
+            spanID: EventRows.optionalText(row, 8), parentSpanID: EventRows.optionalText(row, 9),
+            data: EventRows.text(row, 10), prevHash: optionalHash(row, 11), hash: optionalHash(row, 12))
+    }
+
+    private static func optionalHash(_ row: Row, _ index: Int) -> ChainHash? {
+        (try? row.withUnsafeData(atIndex: index) { data in data.flatMap { ChainHash(bytes: $0) } }) ?? nil
+    }
+}
