@@ -68,7 +68,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "EventLog", "GlassboxTesting", "GlassboxProto"],
+            dependencies: [
+                "Projections", "EventLog", "GlassboxTesting", "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

@@ -1,0 +1,127 @@
+public import EventLog
+import Foundation
+
+/// Keeps one projection's read model up to date with the log and stored with its checkpoint.
+///
+/// ```swift
+/// let runner = ProjectionRunner<RunsProjection>(reader: log, store: log.readModels)
+/// try await runner.load()
+/// try await runner.catchUp()
+/// let running = await runner.state.rows.values.filter { $0.status == .running }
+/// ```
+public actor ProjectionRunner<P: Projection> {
+    private let reader: any EventReader
+    private let store: ReadModelStore
+    private var model = ReadModel<P.Row>()
+    /// The checkpoint as last loaded or saved; a save from another checkpoint means someone else wrote.
+    private var savedCheckpoint: Int64?
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    public init(reader: any EventReader, store: ReadModelStore) {
+        self.reader = reader
+        self.store = store
+    }
+
+    /// The read model as of the last event folded in.
+    public var state: ReadModel<P.Row> { model }
+
+    /// Loads the stored rows. Rows written by another version of the projection are dropped.
+    public func load() async throws {
+        let snapshot = try await store.load(projection: P.storageName)
+        guard let checkpoint = snapshot.checkpoint else {
+            if !snapshot.rows.isEmpty { try await store.reset(projection: P.storageName) }
+            model = ReadModel()
+            savedCheckpoint = nil
+            return
+        }
+        let decoder = JSONDecoder()
+        var rows: [String: P.Row] = [:]
+        rows.reserveCapacity(snapshot.rows.count)
+        for (key, json) in snapshot.rows {
+            rows[key] = try decoder.decode(P.Row.self, from: Data(json.utf8))
+        }
+        model = ReadModel(rows: rows, seq: checkpoint)
+        savedCheckpoint = checkpoint
+    }
+
+    /// Folds every event after the model's `seq` up to the log's current end, saving
+    /// rows and checkpoint together after each page.
+    ///
+    /// - Returns: the number of events read.
+    @discardableResult
+    public func catchUp(
+        pageSize: Int = 10_000, progress: (@Sendable (_ seq: Int64, _ head: Int64) -> Void)? = nil
+    ) async throws -> Int64 {
+        let head = try await reader.lastSeq()
+        var read: Int64 = 0
+        while model.seq < head {
+            let page = try await reader.events(EventQuery(after: model.seq, through: head, limit: pageSize))
+            guard let last = page.last else { break }
+            P.fold(page, into: &model)
+            model.seq = last.seq
+            read += Int64(page.count)
+            try await save()
+            progress?(model.seq, head)
+        }
+        return read
+    }
+
+    /// Deletes the read model and folds the whole log again.
+    @discardableResult
+    public func rebuild(
+        pageSize: Int = 10_000, progress: (@Sendable (_ seq: Int64, _ head: Int64) -> Void)? = nil
+    ) async throws -> Int64 {
+        try await store.reset(projection: P.storageName)
+        model = ReadModel()
+        savedCheckpoint = nil
+        return try await catchUp(pageSize: pageSize, progress: progress)
+    }
+
+    /// Keeps folding new events as they are appended, until the task is cancelled.
+    public func follow() async throws {
+        while !Task.isCancelled {
+            try await catchUp()
+            await reader.waitForEvents(after: model.seq)
+        }
+    }
+
+    private func save() async throws {
+        guard model.seq != savedCheckpoint || !model.changed.isEmpty else { return }
+        var changes: [String: String?] = [:]
+        changes.reserveCapacity(model.changed.count)
+        for key in model.changed {
+            changes[key] = try model.rows[key].map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        }
+        do {
+            try await store.save(projection: P.storageName, changes: changes, from: savedCheckpoint, to: model.seq)
+            savedCheckpoint = model.seq
+            model.changed.removeAll(keepingCapacity: true)
+        } catch is ReadModelStore.CheckpointMoved {
+            // Another process advanced the read model: take its state and go on from there.
+            try await load()
+        }
+    }
+}
+
+extension Projection {
+    /// The read model as it was right after event `seq`, folded from the start of the log.
+    ///
+    /// ```swift
+    /// let then = try await RunsProjection.state(asOf: 1_200, reader: log)
+    /// ```
+    public static func state(asOf seq: Int64, reader: any EventReader, pageSize: Int = 10_000) async throws -> ReadModel<Row> {
+        var model = ReadModel<Row>()
+        while model.seq < seq {
+            let page = try await reader.events(EventQuery(after: model.seq, through: seq, limit: pageSize))
+            guard let last = page.last else { break }
+            fold(page, into: &model)
+            model.seq = last.seq
+        }
+        model.changed = []
+        return model
+    }
+}
