@@ -57,6 +57,7 @@ let package = Package(
                 "EventLog",
                 "Projections",
                 "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcomingFeatures

@@ -13,6 +13,8 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible, 
     case newerSchema(path: String, unknownMigrations: [String], known: String)
     /// SQLite reports that pages of the file are damaged.
     case corrupt(path: String, detail: String)
+    /// The log was opened read-only and cannot be appended to.
+    case readOnlyLog(path: String)
     /// Another process held the write lock for longer than the busy timeout.
     case busy(path: String)
     case unknownEventType(String, known: [String])
@@ -44,6 +46,8 @@ public enum EventLogError: Error, Sendable, Equatable, CustomStringConvertible, 
             return "\(path) was written by a newer Glassbox (schema \(unknown.joined(separator: ", ")); this build knows up to \(known)). It was not modified. Upgrade glassbox to read it."
         case .corrupt(let path, let detail):
             return "\(path) is damaged (SQLite: \(detail)). Nothing was changed. Restore it from a backup, or salvage what is readable with `sqlite3 \(path) .recover`, then run `glassbox verify`."
+        case .readOnlyLog(let path):
+            return "\(path) was opened read-only; open it for writing to append."
         case .busy(let path):
             return "another process kept \(path) locked for too long. Check for a stuck glassbox process, then retry."
         case .unknownEventType(let type, let known):

@@ -5,6 +5,7 @@ extension SQLiteEventLog: EventStore {
     public func append(
         _ events: [EventDraft], to stream: String, expectedVersion: ExpectedVersion
     ) async throws -> AppendResult {
+        guard !isReadOnly else { throw EventLogError.readOnlyLog(path: path) }
         try Validation.check(events, stream: stream)
         return try await groupCommit.append(
             AppendRequest(drafts: events, stream: stream, expectedVersion: expectedVersion))
@@ -85,7 +86,8 @@ enum Checkpoints {
 }
 
 /// Input checks made before an append is queued, so a bad request never reaches the writer.
-enum Validation {
+/// Callers may run them earlier, e.g. before opening the log.
+public enum Validation {
     static func check(_ drafts: [EventDraft], stream: String) throws {
         guard !drafts.isEmpty else { throw EventLogError.emptyAppend }
         try checkStream(stream)
@@ -102,7 +104,9 @@ enum Validation {
         }
     }
 
-    static func checkStream(_ stream: String) throws {
+    /// Throws ``EventLogError/invalidStream(_:problem:)`` unless `stream` is a usable stream name:
+    /// 1 to 256 bytes, no spaces or control characters.
+    public static func checkStream(_ stream: String) throws {
         if stream.isEmpty { throw EventLogError.invalidStream(stream, problem: "it is empty") }
         if stream.utf8.count > 256 { throw EventLogError.invalidStream(stream, problem: "it is longer than 256 bytes") }
         if stream.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
@@ -110,7 +114,8 @@ enum Validation {
         }
     }
 
-    static func checkActor(_ actor: String) throws {
+    /// Throws ``EventLogError/invalidActor(_:)`` unless `actor` is 1 to 256 bytes without spaces.
+    public static func checkActor(_ actor: String) throws {
         if actor.isEmpty || actor.utf8.count > 256
             || actor.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
         {

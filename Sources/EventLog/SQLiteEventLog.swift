@@ -25,11 +25,15 @@ public final class SQLiteEventLog: Sendable {
         public var busyTimeout: TimeInterval
         /// How often the log is checked for events appended by other processes.
         public var pollInterval: Duration
+        /// Open without any write access: the file must exist, and nothing, not even
+        /// SQLite's own housekeeping, writes to it. Appends fail.
+        public var readOnly: Bool
 
         public init(
             createIfMissing: Bool = true, durability: Durability = .full,
-            busyTimeout: TimeInterval = 30, pollInterval: Duration = .milliseconds(25)
+            busyTimeout: TimeInterval = 30, pollInterval: Duration = .milliseconds(25), readOnly: Bool = false
         ) {
+            self.readOnly = readOnly
             self.createIfMissing = createIfMissing
             self.durability = durability
             self.busyTimeout = busyTimeout
@@ -47,6 +51,8 @@ public final class SQLiteEventLog: Sendable {
 
     /// The file's path as given.
     public let path: String
+    /// True when opened with ``Options/readOnly``.
+    public let isReadOnly: Bool
     let pool: DatabasePool
     let groupCommit: GroupCommit
     let head: LogHead
@@ -57,9 +63,10 @@ public final class SQLiteEventLog: Sendable {
     /// pages are damaged is refused with an ``EventLogError`` and never modified.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        self.isReadOnly = options.readOnly
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
-            guard options.createIfMissing else { throw EventLogError.noLog(path: path) }
+            guard options.createIfMissing && !options.readOnly else { throw EventLogError.noLog(path: path) }
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty {
                 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -71,19 +78,27 @@ public final class SQLiteEventLog: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "glassbox.log"
-        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-        }
+        configuration.readonly = options.readOnly
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.read { db in
+            if !options.readOnly {
+                // After the pool is open: GRDB's WAL set-up sets synchronous=NORMAL on the writer.
+                let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            }
+            let upToDate = try pool.read { db in
                 if try Schema.migrator.hasBeenSuperseded(db) {
                     throw EventLogError.newerSchema(
                         path: path, unknownMigrations: try Schema.unknownMigrations(db), known: Schema.latest)
                 }
+                return try Schema.migrator.hasCompletedMigrations(db)
             }
-            try Schema.migrator.migrate(pool)
+            if !upToDate {
+                guard !options.readOnly else {
+                    throw EventLogError.notALog(path: path, reason: "its schema was never completed; open it for writing once to set it up")
+                }
+                try Schema.migrator.migrate(pool)
+            }
         } catch {
             throw SQLiteEventLog.translate(error, path: path)
         }
@@ -92,6 +107,11 @@ public final class SQLiteEventLog: Sendable {
         self.head = head
         groupCommit = GroupCommit(path: path, writer: pool, onCommit: { head.advance(to: $0) })
         head.startPolling(reader: pool, interval: options.pollInterval)
+    }
+
+    /// The writer connection's `PRAGMA synchronous`: 2 for FULL, 1 for NORMAL.
+    public func synchronousSetting() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Write transactions committed by this instance so far.

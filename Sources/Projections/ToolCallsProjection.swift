@@ -56,9 +56,11 @@ public struct ToolCallsProjection: Projection {
         guard isToolEvent || event.type == "guardrail.blocked" || event.type.hasPrefix("approval.") else { return }
         let payload = PayloadFields(event)
         guard let callID = payload.string("callId"), !callID.isEmpty else { return }
+        // Call ids are unique within their stream; rows are keyed by both.
+        let key = key(stream: event.stream, callID: callID)
         // Approval events of unknown calls are not tool calls this projection has seen.
-        if !isToolEvent && event.type != "guardrail.blocked" && model[callID] == nil { return }
-        var call = model[callID] ?? ToolCallSummary(
+        if !isToolEvent && event.type != "guardrail.blocked" && model[key] == nil { return }
+        var call = model[key] ?? ToolCallSummary(
             callId: callID, runId: RunsProjection.runID(ofStream: event.stream), status: .requested,
             requestedAt: event.time, traceId: event.traceID, spanId: event.spanID,
             firstSeq: event.seq, lastSeq: event.seq)
@@ -127,6 +129,11 @@ public struct ToolCallsProjection: Projection {
         if let ended = call.endedAt {
             call.durationMs = max(0, (ended - (call.startedAt ?? call.requestedAt)) / 1_000_000)
         }
-        model[callID] = call
+        model[key] = call
+    }
+
+    /// The row key of a tool call: `<stream>|<call id>`.
+    public static func key(stream: String, callID: String) -> String {
+        "\(stream)|\(callID)"
     }
 }

@@ -161,6 +161,26 @@ import Testing
         #expect(newest.map(\.seq) == [try await test.log.lastSeq(), try await test.log.lastSeq() - 1])
     }
 
+    @Test func durabilityIsTheWritersSynchronousSetting() async throws {
+        let full = try TestLog(durability: .full)
+        #expect(try await full.log.synchronousSetting() == 2)
+        let normal = try TestLog(durability: .normal)
+        #expect(try await normal.log.synchronousSetting() == 1)
+    }
+
+    @Test func aReadOnlyLogCannotBeAppendedToOrCreated() async throws {
+        let test = try TestLog()
+        _ = try await test.log.append([try thought("x")], to: "run/r", expectedVersion: .any)
+        let reader = try SQLiteEventLog(path: test.path, options: .init(readOnly: true))
+        #expect(try await reader.events(EventQuery()).count == 1)
+        await #expect(throws: EventLogError.readOnlyLog(path: test.path)) {
+            try await reader.append([try thought("y")], to: "run/r", expectedVersion: .any)
+        }
+        #expect(throws: EventLogError.self) {
+            try SQLiteEventLog(path: test.directory.path("missing.db"), options: .init(readOnly: true))
+        }
+    }
+
     @Test func checkpointsPersistAcrossReopening() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

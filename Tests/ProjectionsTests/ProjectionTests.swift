@@ -164,7 +164,7 @@ private struct Fixture {
         var runs = try await RunsProjection.state(asOf: .max, reader: fixture.log)
         var tools = try await ToolCallsProjection.state(asOf: .max, reader: fixture.log)
         #expect(runs["x"]?.status == .waitingForApproval)
-        #expect(tools["c1"]?.status == .waitingForApproval)
+        #expect(tools[ToolCallsProjection.key(stream: "run/x", callID: "c1")]?.status == .waitingForApproval)
         _ = try await fixture.log.append([
             try draft("approval.rejected", #"{"approvalId":"a1","callId":"c1","decidedBy":"user:carol","comment":"not on main"}"#),
             try draft("run.stop_requested", #"{"runId":"x","requestedBy":"user:carol"}"#),
@@ -175,9 +175,9 @@ private struct Fixture {
         #expect(runs["x"]?.status == .cancelled)
         #expect(runs["x"]?.stopRequestedBy == "user:carol")
         #expect(runs["x"]?.approvalsPending == 0)
-        #expect(tools["c1"]?.status == .denied)
-        #expect(tools["c1"]?.deniedAt == "approval")
-        #expect(tools["c1"]?.reason == "not on main")
+        #expect(tools[ToolCallsProjection.key(stream: "run/x", callID: "c1")]?.status == .denied)
+        #expect(tools[ToolCallsProjection.key(stream: "run/x", callID: "c1")]?.deniedAt == "approval")
+        #expect(tools[ToolCallsProjection.key(stream: "run/x", callID: "c1")]?.reason == "not on main")
     }
 
     @Test func twoRunnersOnOneFileDoNotOverwriteEachOther() async throws {
