@@ -97,7 +97,7 @@ public final class SQLiteEventLog: Sendable {
                 guard !options.readOnly else {
                     throw EventLogError.notALog(path: path, reason: "its schema was never completed; open it for writing once to set it up")
                 }
-                try Schema.migrator.migrate(pool)
+                try Schema.migrate(pool)
             }
         } catch {
             throw SQLiteEventLog.translate(error, path: path)
@@ -149,8 +149,12 @@ public final class SQLiteEventLog: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.inDatabase { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                let tableCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
-                if applicationID == 0 && tableCount == 0 { return }  // an empty SQLite file: a new log
+                let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master")
+                // An empty SQLite file, or one holding only GRDB's bookkeeping: a log that another
+                // process is creating right now (or whose creation was interrupted).
+                let foreign = names.filter { !$0.hasPrefix("grdb_") && !$0.hasPrefix("sqlite_autoindex_grdb_") }
+                if applicationID == 0 && foreign.isEmpty { return }
+                let tableCount = names.count
                 guard applicationID == Schema.applicationID else {
                     let reason = applicationID == 0
                         ? "it is an SQLite database with \(tableCount) other schema objects"
@@ -235,6 +239,23 @@ enum Schema {
                 """)
         }
         return migrator
+    }
+
+    /// Applies missing migrations. Several processes may open a new file at once: the
+    /// one that loses the race finds the schema complete and goes on.
+    static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError {
+                attempt += 1
+                if try pool.read({ try migrator.hasCompletedMigrations($0) }) { return }
+                if attempt >= 5 { throw error }
+                Thread.sleep(forTimeInterval: 0.05 * Double(attempt))
+            }
+        }
     }
 
     static func unknownMigrations(_ db: Database) throws -> [String] {
