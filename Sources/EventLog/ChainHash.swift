@@ -94,6 +94,12 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { hex }
 
+    /// Calls `body` with the 32 bytes, without allocating.
+    func withUnsafeBytes<T>(_ body: (UnsafeRawBufferPointer) -> T) -> T {
+        let words = (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)
+        return Swift.withUnsafeBytes(of: words) { body($0) }
+    }
+
     func append(to buffer: inout [UInt8]) {
         for word in [w0, w1, w2, w3] {
             ChainHash.appendBigEndian(word, to: &buffer)
@@ -132,7 +138,7 @@ extension ChainHash {
         scratch.removeAll(keepingCapacity: true)
         previous.append(to: &scratch)
         appendBigEndian(UInt64(bitPattern: fields.seq), to: &scratch)
-        withUnsafeBytes(of: fields.id.uuid) { scratch.append(contentsOf: $0) }
+        Swift.withUnsafeBytes(of: fields.id.uuid) { scratch.append(contentsOf: $0) }
         appendBigEndian(UInt64(bitPattern: fields.time), to: &scratch)
         appendField(fields.stream, to: &scratch)
         appendBigEndian(UInt64(bitPattern: fields.streamVersion), to: &scratch)
@@ -161,7 +167,7 @@ extension ChainHash {
     }
 
     fileprivate static func appendBigEndian<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
+        Swift.withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
     }
 }
 

@@ -40,7 +40,12 @@ struct StoredEvent: Sendable {
 
     /// The hash this row would have if it had been appended at `seq` after `prevHash`.
     func computedHash(atSeq seq: Int64, scratch: inout [UInt8]) -> ChainHash? {
-        guard let id = UUID(uuidString: idText), id.lowercasedString == idText, let prevHash else { return nil }
+        // The id must be in its canonical lowercase spelling: another spelling is an edit.
+        var text = idText
+        guard let prevHash,
+              let id = text.withUTF8({ UUID(text: $0) }),
+              id.withLowercasedText({ canonical in text.withUTF8 { canonical.elementsEqual($0) } })
+        else { return nil }
         let fields = HashedFields(
             seq: seq, id: id, time: time, stream: stream, streamVersion: streamVersion, type: type,
             actor: actor, traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, data: data)

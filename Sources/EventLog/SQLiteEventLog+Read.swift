@@ -109,18 +109,26 @@ public enum Validation {
     public static func checkStream(_ stream: String) throws {
         if stream.isEmpty { throw EventLogError.invalidStream(stream, problem: "it is empty") }
         if stream.utf8.count > 256 { throw EventLogError.invalidStream(stream, problem: "it is longer than 256 bytes") }
-        if stream.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F }) {
+        if hasSpaceOrControl(stream) {
             throw EventLogError.invalidStream(stream, problem: "it contains spaces or control characters")
         }
     }
 
     /// Throws ``EventLogError/invalidActor(_:)`` unless `actor` is 1 to 256 bytes without spaces.
     public static func checkActor(_ actor: String) throws {
-        if actor.isEmpty || actor.utf8.count > 256
-            || actor.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
-        {
+        if actor.isEmpty || actor.utf8.count > 256 || hasSpaceOrControl(actor) {
             throw EventLogError.invalidActor(actor)
         }
+    }
+
+    /// Checks bytes for ASCII text (every append passes here); looks at Unicode properties only for the rest.
+    private static func hasSpaceOrControl(_ text: String) -> Bool {
+        var nonASCII = false
+        for byte in text.utf8 {
+            if byte <= 0x20 || byte == 0x7F { return true }
+            if byte >= 0x80 { nonASCII = true }
+        }
+        return nonASCII && text.unicodeScalars.contains { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
     }
 }
 
@@ -161,9 +169,12 @@ enum EventRows {
     }
 
     static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Event] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let row = RawStatement(statement, db)
+        defer { row.reset() }
         var events: [Event] = []
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-        while let row = try cursor.next() {
+        while try row.step() {
             events.append(decode(row))
         }
         return events
@@ -171,33 +182,15 @@ enum EventRows {
 
     /// Decodes a row selected with ``columns``. Malformed values (only possible if the
     /// file was edited by hand) decode to placeholders instead of crashing; `verify` reports them.
-    static func decode(_ row: Row) -> Event {
+    static func decode(_ row: RawStatement) -> Event {
         Event(
-            seq: int(row, 0), id: UUID(uuidString: text(row, 1)) ?? zeroID,
-            time: int(row, 2), stream: text(row, 3), streamVersion: int(row, 4),
-            type: text(row, 5), actor: text(row, 6), traceID: optionalText(row, 7), spanID: optionalText(row, 8),
-            parentSpanID: optionalText(row, 9), data: text(row, 10), prevHash: hash(row, 11), hash: hash(row, 12))
+            seq: row.int64(0), id: row.uuid(1) ?? zeroID, time: row.int64(2), stream: row.text(3) ?? "",
+            streamVersion: row.int64(4), type: row.text(5) ?? "", actor: row.text(6) ?? "",
+            traceID: row.text(7), spanID: row.text(8), parentSpanID: row.text(9), data: row.text(10) ?? "",
+            prevHash: row.hash(11) ?? .genesis, hash: row.hash(12) ?? .genesis)
     }
 
     static let zeroID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-
-    static func int(_ row: Row, _ index: Int) -> Int64 {
-        Int64.fromDatabaseValue(row[index] as DatabaseValue) ?? 0
-    }
-
-    static func text(_ row: Row, _ index: Int) -> String {
-        optionalText(row, index) ?? ""
-    }
-
-    static func optionalText(_ row: Row, _ index: Int) -> String? {
-        let value: DatabaseValue = row[index]
-        if case .string(let string) = value.storage { return string }
-        return nil
-    }
-
-    static func hash(_ row: Row, _ index: Int) -> ChainHash {
-        (try? row.withUnsafeData(atIndex: index) { data in data.flatMap { ChainHash(bytes: $0) } }) ?? .genesis
-    }
 
     private static func isPattern(_ text: String) -> Bool {
         text.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" })

@@ -71,14 +71,17 @@ extension SQLiteEventLog {
         var cursor: Int64 = 0
         var pending: StoredEvent?
         let lookup: (ChainHash) -> StoredEvent? = { hash in
-            (try? Row.fetchOne(db, sql: "SELECT \(EventRows.columns) FROM events WHERE hash = ?",
-                               arguments: [Data(hash.bytes)])).map(stored)
+            var found: StoredEvent?
+            hash.withUnsafeBytes { bytes in
+                found = try? storedEvents(db, sql: "SELECT \(EventRows.columns) FROM events WHERE hash = ?",
+                                          arguments: [Data(bytes)]).first
+            }
+            return found
         }
         while true {
-            let page = try Row.fetchAll(
+            let page = try storedEvents(
                 db, sql: "SELECT \(EventRows.columns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [cursor, pageSize]
-            ).map(stored)
+                arguments: [cursor, pageSize])
             var rows = page
             if let pending { rows.insert(pending, at: 0) }
             let isLastPage = page.count < pageSize
@@ -102,16 +105,20 @@ extension SQLiteEventLog {
         }
     }
 
-    private static func stored(_ row: Row) -> StoredEvent {
-        StoredEvent(
-            seq: EventRows.int(row, 0), idText: EventRows.text(row, 1), time: EventRows.int(row, 2),
-            stream: EventRows.text(row, 3), streamVersion: EventRows.int(row, 4), type: EventRows.text(row, 5),
-            actor: EventRows.text(row, 6), traceID: EventRows.optionalText(row, 7),
-            spanID: EventRows.optionalText(row, 8), parentSpanID: EventRows.optionalText(row, 9),
-            data: EventRows.text(row, 10), prevHash: optionalHash(row, 11), hash: optionalHash(row, 12))
-    }
-
-    private static func optionalHash(_ row: Row, _ index: Int) -> ChainHash? {
-        (try? row.withUnsafeData(atIndex: index) { data in data.flatMap { ChainHash(bytes: $0) } }) ?? nil
+    /// Rows exactly as stored, with the id as text, so that an id edited into another spelling is caught.
+    private static func storedEvents(_ db: Database, sql: String, arguments: StatementArguments) throws -> [StoredEvent] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let row = RawStatement(statement, db)
+        defer { row.reset() }
+        var rows: [StoredEvent] = []
+        while try row.step() {
+            rows.append(StoredEvent(
+                seq: row.int64(0), idText: row.text(1) ?? "", time: row.int64(2), stream: row.text(3) ?? "",
+                streamVersion: row.int64(4), type: row.text(5) ?? "", actor: row.text(6) ?? "",
+                traceID: row.text(7), spanID: row.text(8), parentSpanID: row.text(9), data: row.text(10) ?? "",
+                prevHash: row.hash(11), hash: row.hash(12)))
+        }
+        return rows
     }
 }

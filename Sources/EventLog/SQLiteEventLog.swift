@@ -72,7 +72,7 @@ public final class SQLiteEventLog: Sendable {
                 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
         } else {
-            try SQLiteEventLog.inspectExistingFile(path: path)
+            try SQLiteEventLog.inspectExistingFile(path: path, readOnly: options.readOnly)
         }
 
         var configuration = Configuration()
@@ -115,19 +115,20 @@ public final class SQLiteEventLog: Sendable {
     }
 
     /// Write transactions committed by this instance so far.
-    public var commitCount: Int {
-        get async { await groupCommit.commitCount }
-    }
+    public var commitCount: Int { groupCommit.commitCount }
 
     /// Append calls served by this instance so far; divided by ``commitCount`` it is the mean group-commit size.
-    public var appendCount: Int {
-        get async { await groupCommit.appendCount }
-    }
+    public var appendCount: Int { groupCommit.appendCount }
 
     /// Closes the file's connections. Appends in progress finish first; later calls fail.
     public func close() throws {
         head.stopPolling()
+        groupCommit.closeAndDrain()
         do {
+            if !isReadOnly {
+                // Leave the file whole: fold the WAL into it (best effort; a reader elsewhere may hold it).
+                _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            }
             try pool.close()
         } catch {
             throw SQLiteEventLog.translate(error, path: path)
@@ -136,16 +137,19 @@ public final class SQLiteEventLog: Sendable {
 
     deinit {
         head.stopPolling()
+        groupCommit.close()
     }
 
     /// Checks, without writing, that an existing file is a Glassbox log this build can use.
-    private static func inspectExistingFile(path: String) throws {
+    private static func inspectExistingFile(path: String, readOnly: Bool) throws {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? NSNumber, size.intValue == 0 { return }  // an empty file: a new log
         do {
             // A plain connection, no journal-mode change, only reads: the file stays as it is.
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
+            // Read-only when the log will be: a read-write connection closing last would checkpoint the WAL.
+            configuration.readonly = readOnly
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.inDatabase { db in
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0

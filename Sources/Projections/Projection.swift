@@ -36,8 +36,8 @@ public struct ReadModel<Row: Sendable & Equatable>: Sendable, Equatable {
     public private(set) var rows: [String: Row]
     /// The last event folded in; 0 for an empty model.
     public internal(set) var seq: Int64
-    /// Keys written since the runner last saved; not part of equality.
-    var changed: Set<String> = []
+    /// Keys written since the runner last saved (with repeats); not part of equality.
+    var changed: [String] = []
 
     public init(rows: [String: Row] = [:], seq: Int64 = 0) {
         self.rows = rows
@@ -48,7 +48,7 @@ public struct ReadModel<Row: Sendable & Equatable>: Sendable, Equatable {
         get { rows[key] }
         set {
             rows[key] = newValue
-            changed.insert(key)
+            changed.append(key)
         }
     }
 
@@ -56,8 +56,15 @@ public struct ReadModel<Row: Sendable & Equatable>: Sendable, Equatable {
         get { rows[key] ?? defaultValue() }
         set {
             rows[key] = newValue
-            changed.insert(key)
+            changed.append(key)
         }
+    }
+
+    /// Changes the row at `key` in place, creating it with `make` first when it is missing.
+    /// The fast way to fold: the row is neither copied nor hashed twice.
+    public mutating func update(_ key: String, orInsert make: @autoclosure () -> Row, _ body: (inout Row) -> Void) {
+        body(&rows[key, default: make()])
+        changed.append(key)
     }
 
     public static func == (lhs: ReadModel, rhs: ReadModel) -> Bool {

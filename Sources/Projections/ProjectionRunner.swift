@@ -58,13 +58,14 @@ public actor ProjectionRunner<P: Projection> {
     ) async throws -> Int64 {
         let head = try await reader.lastSeq()
         var read: Int64 = 0
-        while model.seq < head {
-            let page = try await reader.events(EventQuery(after: model.seq, through: head, limit: pageSize))
-            guard let last = page.last else { break }
+        var pages = PagePrefetcher(reader: reader, after: model.seq, through: head, pageSize: pageSize)
+        while let page = try await pages.next() {
             P.fold(page, into: &model)
-            model.seq = last.seq
             read += Int64(page.count)
-            try await save()
+            if try await !save() {
+                // Another process saved further: go on from its checkpoint.
+                pages = PagePrefetcher(reader: reader, after: model.seq, through: head, pageSize: pageSize)
+            }
             progress?(model.seq, head)
         }
         return read
@@ -89,20 +90,22 @@ public actor ProjectionRunner<P: Projection> {
         }
     }
 
-    private func save() async throws {
-        guard model.seq != savedCheckpoint || !model.changed.isEmpty else { return }
+    /// Stores the changed rows and the checkpoint. Returns false when another process had
+    /// saved the read model since it was loaded; the model is then reloaded from its save.
+    private func save() async throws -> Bool {
+        guard model.seq != savedCheckpoint || !model.changed.isEmpty else { return true }
         var changes: [String: String?] = [:]
-        changes.reserveCapacity(model.changed.count)
-        for key in model.changed {
+        for key in Set(model.changed) {
             changes[key] = try model.rows[key].map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         }
         do {
             try await store.save(projection: P.storageName, changes: changes, from: savedCheckpoint, to: model.seq)
             savedCheckpoint = model.seq
             model.changed.removeAll(keepingCapacity: true)
+            return true
         } catch is ReadModelStore.CheckpointMoved {
-            // Another process advanced the read model: take its state and go on from there.
             try await load()
+            return false
         }
     }
 }
@@ -115,13 +118,43 @@ extension Projection {
     /// ```
     public static func state(asOf seq: Int64, reader: any EventReader, pageSize: Int = 10_000) async throws -> ReadModel<Row> {
         var model = ReadModel<Row>()
-        while model.seq < seq {
-            let page = try await reader.events(EventQuery(after: model.seq, through: seq, limit: pageSize))
-            guard let last = page.last else { break }
+        var pages = PagePrefetcher(reader: reader, after: 0, through: seq, pageSize: pageSize)
+        while let page = try await pages.next() {
             fold(page, into: &model)
-            model.seq = last.seq
         }
         model.changed = []
         return model
+    }
+}
+
+/// Reads the log page by page, fetching the next page while the caller folds the current
+/// one: reading runs on SQLite's reader thread, folding on the caller's, so the two overlap.
+struct PagePrefetcher {
+    private let reader: any EventReader
+    private let through: Int64
+    private let pageSize: Int
+    private var pending: Task<[Event], any Error>?
+
+    init(reader: any EventReader, after: Int64, through: Int64, pageSize: Int) {
+        self.reader = reader
+        self.through = through
+        self.pageSize = pageSize
+        pending = after < through ? Self.fetch(reader, after: after, through: through, pageSize: pageSize) : nil
+    }
+
+    mutating func next() async throws -> [Event]? {
+        guard let current = pending else { return nil }
+        let page = try await current.value
+        guard let last = page.last else {
+            pending = nil
+            return nil
+        }
+        pending = page.count == pageSize && last.seq < through
+            ? Self.fetch(reader, after: last.seq, through: through, pageSize: pageSize) : nil
+        return page
+    }
+
+    private static func fetch(_ reader: any EventReader, after: Int64, through: Int64, pageSize: Int) -> Task<[Event], any Error> {
+        Task { try await reader.events(EventQuery(after: after, through: through, limit: pageSize)) }
     }
 }

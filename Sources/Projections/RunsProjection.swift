@@ -57,9 +57,15 @@ public struct RunsProjection: Projection {
 
     public static func apply(_ event: Event, to model: inout ReadModel<RunSummary>) {
         guard let runID = runID(ofStream: event.stream) else { return }
-        var run = model[runID] ?? RunSummary(
+        model.update(runID, orInsert: RunSummary(
             runId: runID, status: .running, traceId: event.traceID, startedAt: event.time,
             firstSeq: event.seq, lastSeq: event.seq, lastEventAt: event.time)
+        ) { run in
+            fold(event, into: &run)
+        }
+    }
+
+    private static func fold(_ event: Event, into run: inout RunSummary) {
         run.events += 1
         run.lastSeq = event.seq
         run.lastEventAt = max(run.lastEventAt, event.time)
@@ -111,7 +117,6 @@ public struct RunsProjection: Projection {
         default:
             break
         }
-        model[runID] = run
     }
 
     private static func finish(_ run: inout RunSummary, _ status: RunStatus, at time: Int64) {

@@ -23,6 +23,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let log = try location.openForWriting(durability: try durability.resolved())
+        defer { try? log.close() }
         let runID = "demo-" + String(UUID.version7().uuidString.lowercased().suffix(12))
         let drafts = try DemoRun(runID: runID, endingAt: EventClock.now()).drafts()
         let result = try await log.append(drafts, to: "run/\(runID)", expectedVersion: .noStream)

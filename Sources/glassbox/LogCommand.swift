@@ -62,7 +62,9 @@ struct AppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         if stdin {
-            try await appendLines(to: try location.openForWriting(durability: try durability.resolved()))
+            let log = try location.openForWriting(durability: try durability.resolved())
+            defer { try? log.close() }
+            try await appendLines(to: log)
             return
         }
         // Check the input before the file is opened: bad input never touches the log.
@@ -73,6 +75,7 @@ struct AppendCommand: AsyncParsableCommand {
         try Validation.checkStream(stream!)
         try Validation.checkActor(draft.actor)
         let log = try location.openForWriting(durability: try durability.resolved())
+        defer { try? log.close() }
         let result = try await log.append([draft], to: stream!, expectedVersion: version)
         let position = result.positions[0]
         if json {

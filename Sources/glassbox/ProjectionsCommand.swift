@@ -28,6 +28,7 @@ struct RebuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let log = try location.openExisting()
+        defer { try? log.close() }
         for name in names.isEmpty ? ReadModelName.allCases : names {
             let clock = ContinuousClock()
             let start = clock.now
@@ -70,6 +71,7 @@ struct ShowCommand: AsyncParsableCommand {
     func run() async throws {
         // A past state is folded in memory; only bringing the stored read model up to date writes.
         let log = try asOf == nil ? location.openExisting() : location.openForReading()
+        defer { try? log.close() }
         switch name {
         case .runs:
             let model = try await state(RunsProjection.self, log)

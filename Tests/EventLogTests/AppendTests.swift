@@ -115,7 +115,7 @@ import Testing
         let events = try await test.log.events(EventQuery(limit: 10_000))
         #expect(events.map(\.seq) == Array(1...Int64(appenders)))
         #expect(Set(events.map(\.id)).count == appenders)
-        let commits = await test.log.commitCount
+        let commits = test.log.commitCount
         #expect(commits < appenders, "group commit should serve several appenders per transaction, got \(commits) commits")
         #expect(try await test.log.verify().isIntact)
     }
