@@ -30,10 +30,13 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: upcomingFeatures
         ),
+        // Wrappers for SQLite's variadic C functions, which Swift cannot call.
+        .target(name: "CGlassboxSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "EventLog",
             dependencies: [
                 "GlassboxProto",
+                "CGlassboxSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

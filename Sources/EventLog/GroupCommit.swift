@@ -210,10 +210,10 @@ struct AppendTransaction {
 
     /// Appends one request atomically (a savepoint), or returns why it cannot be.
     private mutating func append(_ request: AppendRequest) throws -> Result<AppendResult, EventLogError> {
-        if let retry = try originalPositions(of: request) { return retry }
         let current = try versions[request.stream] ?? currentVersion(of: request.stream)
         if let conflict = Self.check(request.expectedVersion, current: current, stream: request.stream) {
-            return .failure(conflict)
+            // A retry of an append that did land finds its stream moved on: answer it, not the race.
+            return try originalPositions(of: request) ?? .failure(conflict)
         }
         var positions: [EventPosition] = []
         positions.reserveCapacity(request.drafts.count)
@@ -236,7 +236,9 @@ struct AppendTransaction {
             }
             (seq, previous) = start
             if error is IDConflict {
-                return .failure(.conflictingEventIDs("some event ids of this append are already in the log and others are not"))
+                // The unique index on ids found an id already in the log: a retry, or a mix.
+                return try originalPositions(of: request)
+                    ?? .failure(.conflictingEventIDs("some event ids of this append are already in the log and others are not"))
             }
             throw error
         }

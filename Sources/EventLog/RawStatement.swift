@@ -83,28 +83,24 @@ struct RawStatement {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
-    /// The column's text, or nil when it is NULL or not text.
+    /// The column's text, or nil when it is NULL. (A value of another type is read as SQLite converts it.)
     func text(_ column: Int32) -> String? {
-        guard sqlite3_column_type(handle, column) == SQLITE_TEXT, let pointer = sqlite3_column_text(handle, column) else {
-            return nil
-        }
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
     /// The column as a 32-byte hash, or nil when it is anything else.
     func hash(_ column: Int32) -> ChainHash? {
-        guard sqlite3_column_type(handle, column) == SQLITE_BLOB, sqlite3_column_bytes(handle, column) == 32,
-              let pointer = sqlite3_column_blob(handle, column)
-        else { return nil }
+        guard let pointer = sqlite3_column_blob(handle, column), sqlite3_column_bytes(handle, column) == 32 else {
+            return nil
+        }
         return ChainHash(unsafeBytes: pointer)
     }
 
     /// The column's text parsed as a UUID, without building a String.
     func uuid(_ column: Int32) -> UUID? {
-        guard sqlite3_column_type(handle, column) == SQLITE_TEXT, let pointer = sqlite3_column_text(handle, column) else {
-            return nil
-        }
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         return UUID(text: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))))
     }
 }

@@ -14,8 +14,9 @@ extension SQLiteEventLog: EventStore {
     public func events(_ query: EventQuery) async throws -> [Event] {
         let (sql, arguments) = EventRows.select(query)
         do {
+            let expected = query.limit
             return try await pool.read { db in
-                try EventRows.fetch(db, sql: sql, arguments: arguments)
+                try EventRows.fetch(db, sql: sql, arguments: arguments, expected: expected)
             }
         } catch {
             throw SQLiteEventLog.translate(error, path: path)
@@ -168,12 +169,13 @@ enum EventRows {
         return (sql, StatementArguments(arguments))
     }
 
-    static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Event] {
+    static func fetch(_ db: Database, sql: String, arguments: StatementArguments, expected: Int = 0) throws -> [Event] {
         let statement = try db.cachedStatement(sql: sql)
         try statement.setArguments(arguments)
         let row = RawStatement(statement, db)
         defer { row.reset() }
         var events: [Event] = []
+        events.reserveCapacity(min(expected, 10_000))
         while try row.step() {
             events.append(decode(row))
         }

@@ -118,7 +118,8 @@ extension Projection {
     /// ```
     public static func state(asOf seq: Int64, reader: any EventReader, pageSize: Int = 10_000) async throws -> ReadModel<Row> {
         var model = ReadModel<Row>()
-        var pages = PagePrefetcher(reader: reader, after: 0, through: seq, pageSize: pageSize)
+        let through = min(seq, try await reader.lastSeq())
+        var pages = PagePrefetcher(reader: reader, after: 0, through: through, pageSize: pageSize)
         while let page = try await pages.next() {
             fold(page, into: &model)
         }
@@ -127,34 +128,46 @@ extension Projection {
     }
 }
 
-/// Reads the log page by page, fetching the next page while the caller folds the current
-/// one: reading runs on SQLite's reader thread, folding on the caller's, so the two overlap.
+/// Reads the log page by page, fetching the next pages while the caller folds the current
+/// one: reading runs on SQLite's reader threads, folding on the caller's, so they overlap.
+///
+/// Pages are ranges of `seq` (the log has no gaps), so several can be read at once.
 struct PagePrefetcher {
+    /// Pages read ahead of the one being folded.
+    static let depth = 2
+
     private let reader: any EventReader
     private let through: Int64
-    private let pageSize: Int
-    private var pending: Task<[Event], any Error>?
+    private let pageSize: Int64
+    private var nextStart: Int64
+    private var pending: [Task<[Event], any Error>] = []
 
     init(reader: any EventReader, after: Int64, through: Int64, pageSize: Int) {
         self.reader = reader
         self.through = through
-        self.pageSize = pageSize
-        pending = after < through ? Self.fetch(reader, after: after, through: through, pageSize: pageSize) : nil
+        self.pageSize = Int64(max(1, pageSize))
+        self.nextStart = after
+        refill()
     }
 
     mutating func next() async throws -> [Event]? {
-        guard let current = pending else { return nil }
-        let page = try await current.value
-        guard let last = page.last else {
-            pending = nil
+        guard !pending.isEmpty else { return nil }
+        let page = try await pending.removeFirst().value
+        guard !page.isEmpty else {
+            // Past the end of the log (there are no gaps): nothing further to read.
+            pending.forEach { $0.cancel() }
+            pending = []
             return nil
         }
-        pending = page.count == pageSize && last.seq < through
-            ? Self.fetch(reader, after: last.seq, through: through, pageSize: pageSize) : nil
+        refill()
         return page
     }
 
-    private static func fetch(_ reader: any EventReader, after: Int64, through: Int64, pageSize: Int) -> Task<[Event], any Error> {
-        Task { try await reader.events(EventQuery(after: after, through: through, limit: pageSize)) }
+    private mutating func refill() {
+        while pending.count < Self.depth && nextStart < through {
+            let (reader, after, end, limit) = (reader, nextStart, min(nextStart + pageSize, through), Int(pageSize))
+            pending.append(Task { try await reader.events(EventQuery(after: after, through: end, limit: limit)) })
+            nextStart = end
+        }
     }
 }

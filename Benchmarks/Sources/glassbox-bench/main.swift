@@ -16,6 +16,8 @@ struct Options {
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-bench-\(getpid())").path
     var replayEvents = 1_000_000
     var only: String?
+    /// Added to the names of the figures, e.g. when the disk is emulated.
+    var diskNote = ""
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -25,8 +27,9 @@ struct Options {
             case "--dir": directory = iterator.next() ?? directory
             case "--replay-events": replayEvents = Int(iterator.next() ?? "") ?? replayEvents
             case "--only": only = iterator.next()
+            case "--disk-note": diskNote = iterator.next() ?? ""
             default:
-                print("usage: glassbox-bench [--quick] [--dir DIR] [--replay-events N] [--only batched|concurrent|latency|replay]")
+                print("usage: glassbox-bench [--quick] [--dir DIR] [--replay-events N] [--only batched|concurrent|latency|replay] [--disk-note TEXT]")
                 exit(64)
             }
         }
@@ -218,7 +221,7 @@ func concurrentAppends(_ options: Options) async throws {
     let limit = (before + after) / 2 * Double(tasks)
     let value = rate(count, elapsed)
     print("  disk: \(formatted(before)) then \(formatted(after)) synced 4 KiB writes/s; mean group commit \(String(format: "%.1f", Double(appends) / Double(max(1, commits)))) appends")
-    report("single-event appends from 64 tasks, synchronous=FULL",
+    report("single-event appends from 64 tasks, synchronous=FULL\(options.diskNote)",
            "\(formatted(value)) events/s (\(String(format: "%.1f", Double(appends) / Double(max(1, commits)))) per commit)",
            peer: "disk limit: \(formatted(limit / Double(tasks))) fdatasync/s × 64 = \(formatted(limit)) events/s",
            ratio: String(format: "%.2f×", value / limit), goal: "≥ 0.8×")
@@ -279,6 +282,22 @@ func replayAndVerify(_ options: Options) async throws {
     }
     print("replay: loaded \(formatted(Double(total))) events of generated runs in \(String(format: "%.1f", Double((clock.now - start).components.seconds))) s")
 
+    // Reading alone, next to SQLite's C API stepping through the same rows.
+    start = clock.now
+    var readCount = 0
+    var readCursor: Int64 = 0
+    while true {
+        let page = try await log.events(EventQuery(after: readCursor, limit: 10_000))
+        guard let last = page.last else { break }
+        readCount += page.count
+        readCursor = last.seq
+    }
+    let readRate = rate(readCount, clock.now - start)
+    let rawReadRate = rawRead(path: path, expected: total)
+    report("replay: read events (decoded)", "\(formatted(readRate)) events/s",
+           peer: "raw SQLite C API stepping the same rows: \(formatted(rawReadRate)) rows/s",
+           ratio: String(format: "%.2f×", readRate / rawReadRate))
+
     // Read + fold, in memory.
     start = clock.now
     let model = try await RunsProjection.state(asOf: .max, reader: log)
@@ -320,18 +339,67 @@ func replayAndVerify(_ options: Options) async throws {
     try log.close()
 }
 
+/// Steps through every row, touching each column as a decoder must, without building values.
+func rawRead(path: String, expected: Int) -> Double {
+    var db: OpaquePointer?
+    guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { fatalError("open") }
+    defer { sqlite3_close_v2(db) }
+    sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", nil, nil, nil)
+    var statement: OpaquePointer?
+    sqlite3_prepare_v2(db, """
+        SELECT seq, id, time, stream, stream_version, type, actor, trace_id, span_id, parent_span_id, data, prev_hash, hash
+        FROM events ORDER BY seq
+        """, -1, &statement, nil)
+    defer { sqlite3_finalize(statement) }
+    let clock = ContinuousClock()
+    let start = clock.now
+    var rows = 0
+    var bytes = 0
+    while sqlite3_step(statement) == SQLITE_ROW {
+        for column in Int32(0)..<13 {
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER: bytes &+= Int(truncatingIfNeeded: sqlite3_column_int64(statement, column))
+            case SQLITE_TEXT: _ = sqlite3_column_text(statement, column); bytes &+= Int(sqlite3_column_bytes(statement, column))
+            case SQLITE_BLOB: _ = sqlite3_column_blob(statement, column); bytes &+= Int(sqlite3_column_bytes(statement, column))
+            default: break
+            }
+        }
+        rows += 1
+    }
+    precondition(rows == expected && bytes != 0)
+    return rate(rows, clock.now - start)
+}
+
 // MARK: - Main
 
 let options = Options(CommandLine.arguments)
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: options.directory) }
+defer { if options.only != "read" && ProcessInfo.processInfo.environment["GLASSBOX_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: options.directory) } }
 print("glassbox-bench \(options.quick ? "(quick) " : "")in \(options.directory), SQLite \(String(cString: sqlite3_libversion())), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 if options.only == nil || options.only == "batched" { try await batchedAppends(options) }
 if options.only == nil || options.only == "concurrent" { try await concurrentAppends(options) }
 if options.only == nil || options.only == "latency" { try await crossInstanceLatency(options) }
 if options.only == nil || options.only == "replay" { try await replayAndVerify(options) }
+if options.only == "read" {
+    // Profiling aid: only the read loop over an existing replay database (--dir of a kept run).
+    let log = try SQLiteEventLog(path: options.directory + "/replay.db", options: .init(readOnly: true))
+    let clock = ContinuousClock()
+    for _ in 0..<5 {
+        let start = clock.now
+        var count = 0
+        var cursor: Int64 = 0
+        while true {
+            let page = try await log.events(EventQuery(after: cursor, limit: 10_000))
+            guard let last = page.last else { break }
+            count += page.count
+            cursor = last.seq
+        }
+        print("read \(count) at \(formatted(rate(count, clock.now - start))) events/s; raw \(formatted(rawRead(path: options.directory + "/replay.db", expected: count))) rows/s")
+    }
+}
 
-print("\n| measure | result | peer, same run | ratio | goal |\n|---|---|---|---|---|")
+print("\n| measure | result | peer, same run | ratio | goal |")
+print("|---|---|---|---|---|")
 for row in results {
     print("| \(row.name) | \(row.value) | \(row.peer) | \(row.ratio) | \(row.goal) |")
 }
