@@ -148,8 +148,9 @@ extension ChainHash {
         appendField(fields.spanID ?? "", to: &scratch)
         appendField(fields.parentSpanID ?? "", to: &scratch)
         appendField(fields.data, to: &scratch)
-        let digest = SHA256.hash(data: scratch)
-        return digest.withUnsafeBytes { ChainHash(unsafeBytes: $0.baseAddress!) }
+        var hasher = SHA256()
+        scratch.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { ChainHash(unsafeBytes: $0.baseAddress!) }
     }
 
     /// Computes the hash of one event given its predecessor's hash.

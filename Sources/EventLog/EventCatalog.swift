@@ -138,8 +138,10 @@ public enum EventCatalog {
         switch error {
         case .unknownField(let name):
             return "it has no field '\(name)'; its fields are: \(fields)"
-        case .schemaMismatch, .malformedNumber, .malformedBool, .malformedString, .numberRange, .malformedMap:
-            return "a value has the wrong type or range (\(error)); its fields are: \(fields)"
+        case .malformedNumber, .numberRange:
+            return "a number field has a value that is not a number in range; its fields are: \(fields)"
+        case .schemaMismatch, .malformedBool, .malformedString, .malformedMap:
+            return "a value has the wrong type (\(error)); its fields are: \(fields)"
         default:
             return "\(error); its fields are: \(fields)"
         }
@@ -147,6 +149,6 @@ public enum EventCatalog {
 
     private static func describeSyntaxError(_ error: any Error) -> String {
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-        return text
+        return text.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
     }
 }

@@ -167,7 +167,8 @@ struct AppendCommand: AsyncParsableCommand {
         do {
             object = try JSONSerialization.jsonObject(with: Data(text.utf8))
         } catch {
-            throw EventLogError.invalidJSON(problem: (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)")
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw EventLogError.invalidJSON(problem: detail.trimmingCharacters(in: CharacterSet(charactersIn: ". ")))
         }
         guard let fields = object as? [String: Any] else {
             throw EventLogError.invalidJSON(problem: "each line must be a JSON object with stream, type and data")

@@ -40,11 +40,11 @@ private struct Fixture {
             if round % 3 == 0 {
                 let open = try generator.run(steps: 2)
                 _ = try await fixture.log.append(Array(open.drafts.prefix(4)), to: open.stream, expectedVersion: .noStream)
-                try await runner.catchUp(pageSize: 13)
+                try await runner.catchUp(pageSize: 13, saveEvery: 13)
                 _ = try await fixture.log.append(Array(open.drafts.dropFirst(4)), to: open.stream, expectedVersion: .exact(4))
             }
-            try await runner.catchUp(pageSize: 5 + round)
-            try await toolRunner.catchUp(pageSize: 17)
+            try await runner.catchUp(pageSize: 5 + round, saveEvery: 1 + round)
+            try await toolRunner.catchUp(pageSize: 17, saveEvery: 40)
             if round % 4 == 3 {
                 runner = ProjectionRunner(reader: fixture.log, store: fixture.log.readModels)
                 toolRunner = ProjectionRunner(reader: fixture.log, store: fixture.log.readModels)

@@ -131,7 +131,11 @@ func rawBatched(_ batches: [[EventDraft]], path: String, durability: SQLiteEvent
     var db: OpaquePointer?
     guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else { fatalError("open") }
     defer { sqlite3_close_v2(db) }
-    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")", nil, nil, nil)
+    // The PRAGMAs SQLiteEventLog sets (see SQLiteEventLog.init).
+    sqlite3_exec(db, """
+        PRAGMA journal_mode = WAL; PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL");
+        PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824
+        """, nil, nil, nil)
     var statement: OpaquePointer?
     sqlite3_prepare_v2(db, """
         INSERT INTO events (seq, id, time, stream, stream_version, type, actor, trace_id, span_id, parent_span_id, data, prev_hash, hash)
