@@ -13,11 +13,11 @@ struct Glassbox: AsyncParsableCommand {
             EXIT CODES
               0   success
               1   verify found the log altered or damaged
-              2   invalid input: bad JSON, unknown event type, bad stream or actor name,
-                  or an audit query that was refused or failed
-              3   conflict: the stream is not at --expected-version (another writer appended first)
-              4   the log cannot be used: missing, not a Glassbox log, from a newer Glassbox,
-                  damaged, or locked by another process for too long
+              2   invalid input: bad JSON, unknown event type, bad stream or
+                  actor, an audit query that was refused or failed
+              3   conflict: the stream is not at --expected-version
+              4   the log cannot be used: missing, not a Glassbox log, from
+                  a newer Glassbox, damaged, or locked by another process
               64  command-line usage error
             """,
         version: "0.1.0",

@@ -207,7 +207,7 @@ struct TailCommand: AsyncParsableCommand {
     @OptionGroup var location: LogLocation
     @Flag(name: [.short, .long], help: "Keep printing events as they are appended, until interrupted.") var follow = false
     @Option(help: "Start at this seq (inclusive) instead of the last events.") var from: Int64?
-    @Option(name: [.short, .customLong("lines")], help: "How many events to show (default: the last 20; with --from, all).")
+    @Option(name: [.customShort("n"), .customLong("lines")], help: "How many events to show (default: the last 20; with --from, all).")
     var lines: Int?
     @Option(help: "Only these event types (patterns, comma-separated).") var type: String?
     @Option(help: "Only this stream (or pattern).") var stream: String?

@@ -27,6 +27,14 @@ enum Terminal {
         FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
     }
 
+    /// The terminal's width in columns, or nil when stdout is not a terminal.
+    static var width: Int? {
+        guard stdoutIsTTY else { return nil }
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
+
     static func paint(_ text: String, _ code: String) -> String {
         useColor ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
@@ -105,16 +113,20 @@ enum Format {
     }
 
     /// One event as a line for people: seq, time, stream and version, type, actor, payload.
-    static func eventLine(_ event: Event, full: Bool) -> String {
-        let data = full || event.data.count <= 120 ? event.data : String(event.data.prefix(119)) + "…"
+    /// Unless `full`, the payload is cut to fit the terminal (or 120 characters when not on one).
+    static func eventLine(_ event: Event, full: Bool, width: Int? = Terminal.width) -> String {
         let seq = String(repeating: " ", count: max(0, 6 - String(event.seq).count)) + String(event.seq)
+        let position = "\(event.stream)#\(event.streamVersion)"
+        let fields = [
+            seq, time(event.time), position.padding(toLength: max(26, position.count), withPad: " ", startingAt: 0),
+            event.type.padding(toLength: max(18, event.type.count), withPad: " ", startingAt: 0), event.actor,
+        ]
+        let used = fields.map(\.count).reduce(0, +) + 2 * fields.count
+        let room = max(40, (width ?? (used + 120)) - used)
+        let data = full || event.data.count <= room ? event.data : String(event.data.prefix(room - 1)) + "…"
         return [
-            Terminal.paint(seq, "2"),
-            Terminal.paint(time(event.time), "2"),
-            "\(event.stream)#\(event.streamVersion)",
-            Terminal.paint(event.type.padding(toLength: max(18, event.type.count), withPad: " ", startingAt: 0), color(of: event.type)),
-            event.actor,
-            data,
+            Terminal.paint(fields[0], "2"), Terminal.paint(fields[1], "2"), fields[2],
+            Terminal.paint(fields[3], color(of: event.type)), fields[4], data,
         ].joined(separator: "  ")
     }
 

@@ -66,7 +66,7 @@ struct ShowCommand: AsyncParsableCommand {
     @Argument(help: "runs or tool-calls.") var name: ReadModelName
     @Option(help: "Show the state as of this seq.") var asOf: Int64?
     @Flag(help: "One JSON object per row.") var json = false
-    @Option(name: [.short, .customLong("lines")], help: "Show at most this many rows, newest first.") var lines = 50
+    @Option(name: [.customShort("n"), .customLong("lines")], help: "Show at most this many rows, newest first.") var lines = 50
 
     func run() async throws {
         // A past state is folded in memory; only bringing the stored read model up to date writes.
@@ -85,7 +85,7 @@ struct ShowCommand: AsyncParsableCommand {
                      Format.count(run.inputTokens + run.outputTokens), String(run.toolCalls), String(run.toolCallsDenied),
                      String(run.events)]
                 }))
-            Terminal.note("(\(Format.count(model.rows.count)) runs as of seq \(model.seq))")
+            Terminal.note("(\(Format.count(model.rows.count)) \(model.rows.count == 1 ? "run" : "runs") as of seq \(model.seq))")
         case .toolCalls:
             let model = try await state(ToolCallsProjection.self, log)
             let rows = model.rows.values.sorted { $0.firstSeq > $1.firstSeq }.prefix(lines)
@@ -96,7 +96,7 @@ struct ShowCommand: AsyncParsableCommand {
                     [call.callId, call.runId ?? "", call.tool ?? "", call.status.rawValue, call.decision ?? "",
                      call.rule ?? "", call.durationMs.map(Format.duration) ?? "", call.reason ?? call.error ?? ""]
                 }))
-            Terminal.note("(\(Format.count(model.rows.count)) tool calls as of seq \(model.seq))")
+            Terminal.note("(\(Format.count(model.rows.count)) tool \(model.rows.count == 1 ? "call" : "calls") as of seq \(model.seq))")
         }
     }
 
