@@ -251,8 +251,8 @@ enum Schema {
                     projection TEXT NOT NULL,
                     key        TEXT NOT NULL,
                     row        TEXT NOT NULL,
-                    PRIMARY KEY (projection, key)
-                ) WITHOUT ROWID;
+                    UNIQUE (projection, key)
+                );
                 """)
         }
         return migrator

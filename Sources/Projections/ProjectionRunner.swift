@@ -15,11 +15,6 @@ public actor ProjectionRunner<P: Projection> {
     private var model = ReadModel<P.Row>()
     /// The checkpoint as last loaded or saved; a save from another checkpoint means someone else wrote.
     private var savedCheckpoint: Int64?
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     public init(reader: any EventReader, store: ReadModelStore) {
         self.reader = reader
@@ -114,7 +109,7 @@ public actor ProjectionRunner<P: Projection> {
         guard model.seq != savedCheckpoint || !model.changed.isEmpty else { return true }
         var changes: [String: String?] = [:]
         for key in Set(model.changed) {
-            changes[key] = try model.rows[key].map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            changes[key] = try model.rows[key].map { try FlatJSONEncoder.encode($0) }
         }
         do {
             try await store.save(projection: P.storageName, changes: changes, from: savedCheckpoint, to: model.seq)

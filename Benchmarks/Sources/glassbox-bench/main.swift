@@ -29,7 +29,7 @@ struct Options {
             case "--only": only = iterator.next()
             case "--disk-note": diskNote = iterator.next() ?? ""
             default:
-                print("usage: glassbox-bench [--quick] [--dir DIR] [--replay-events N] [--only batched|concurrent|latency|replay] [--disk-note TEXT]")
+                print("usage: glassbox-bench [--quick] [--dir DIR] [--replay-events N] [--only batched|concurrent|latency|replay] [--disk-note TEXT]\n       profiling aids on a kept run (GLASSBOX_BENCH_KEEP=1 … --dir D): --only read|rebuild --dir D")
                 exit(64)
             }
         }
@@ -378,12 +378,25 @@ func rawRead(path: String, expected: Int) -> Double {
 
 let options = Options(CommandLine.arguments)
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
-defer { if options.only != "read" && ProcessInfo.processInfo.environment["GLASSBOX_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: options.directory) } }
+defer { if options.only != "read" && options.only != "rebuild" && ProcessInfo.processInfo.environment["GLASSBOX_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: options.directory) } }
 print("glassbox-bench \(options.quick ? "(quick) " : "")in \(options.directory), SQLite \(String(cString: sqlite3_libversion())), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 if options.only == nil || options.only == "batched" { try await batchedAppends(options) }
 if options.only == nil || options.only == "concurrent" { try await concurrentAppends(options) }
 if options.only == nil || options.only == "latency" { try await crossInstanceLatency(options) }
 if options.only == nil || options.only == "replay" { try await replayAndVerify(options) }
+if options.only == "rebuild" {
+    // Profiling aid: only rebuilds over an existing replay database (--dir of a kept run).
+    let log = try SQLiteEventLog(path: options.directory + "/replay.db")
+    let clock = ContinuousClock()
+    for _ in 0..<3 {
+        let start = clock.now
+        let count = try await ProjectionRunner<RunsProjection>(reader: log, store: log.readModels).rebuild()
+        print("rebuild \(count) at \(formatted(rate(Int(count), clock.now - start))) events/s")
+        let fold = clock.now
+        _ = try await RunsProjection.state(asOf: .max, reader: log)
+        print("state as of head at \(formatted(rate(Int(count), clock.now - fold))) events/s")
+    }
+}
 if options.only == "read" {
     // Profiling aid: only the read loop over an existing replay database (--dir of a kept run).
     let log = try SQLiteEventLog(path: options.directory + "/replay.db", options: .init(readOnly: true))
