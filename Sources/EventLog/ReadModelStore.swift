@@ -101,9 +101,8 @@ public struct ReadModelStore: Sendable {
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
-        } catch let error as CheckpointMoved {
-            throw error
         } catch {
+            // `translate` passes errors other than SQLite's (such as CheckpointMoved) through unchanged.
             throw SQLiteEventLog.translate(error, path: path)
         }
     }
