@@ -74,22 +74,19 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// The 32 bytes of the digest.
     public var bytes: [UInt8] {
-        var result = [UInt8]()
-        result.reserveCapacity(32)
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                result.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
-            }
-        }
-        return result
+        withUnsafeBytes { Array($0) }
     }
 
     /// 64 lowercase hex digits.
     public var hex: String {
-        bytes.map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public var description: String { hex }
@@ -101,9 +98,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     func append(to buffer: inout [UInt8]) {
-        for word in [w0, w1, w2, w3] {
-            ChainHash.appendBigEndian(word, to: &buffer)
-        }
+        withUnsafeBytes { buffer.append(contentsOf: $0) }
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {
@@ -117,7 +112,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The fields of an event that the chain hash covers.
-struct HashedFields {
+struct HashedFields: Sendable {
     var seq: Int64
     var id: UUID
     var time: Int64
