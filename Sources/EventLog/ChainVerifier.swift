@@ -22,34 +22,29 @@ public struct ChainBreak: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "seq \(seq): \(kind.rawValue): \(detail)" }
 }
 
-/// One row exactly as stored, before any interpretation.
+/// One row as stored: the hashed fields, the id's exact text and the two hashes.
 struct StoredEvent: Sendable {
-    var seq: Int64
+    /// The id as stored; `fields.id` is its value (all zeros when it does not parse).
     var idText: String
-    var time: Int64
-    var stream: String
-    var streamVersion: Int64
-    var type: String
-    var actor: String
-    var traceID: String?
-    var spanID: String?
-    var parentSpanID: String?
-    var data: String
+    var fields: HashedFields
     var prevHash: ChainHash?
     var hash: ChainHash?
 
+    var seq: Int64 {
+        get { fields.seq }
+        set { fields.seq = newValue }
+    }
+
     /// The hash this row would have if it had been appended at `seq` after `prevHash`.
     func computedHash(atSeq seq: Int64, scratch: inout [UInt8]) -> ChainHash? {
-        // The id must be in its canonical lowercase spelling: another spelling is an edit.
+        // The id must be stored in its canonical lowercase spelling: another spelling is an edit.
         var text = idText
         guard let prevHash,
-              let id = text.withUTF8({ UUID(text: $0) }),
-              id.withLowercasedText({ canonical in text.withUTF8 { canonical.elementsEqual($0) } })
+              fields.id.withLowercasedText({ canonical in text.withUTF8 { canonical.elementsEqual($0) } })
         else { return nil }
-        let fields = HashedFields(
-            seq: seq, id: id, time: time, stream: stream, streamVersion: streamVersion, type: type,
-            actor: actor, traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, data: data)
-        return ChainHash.compute(previous: prevHash, fields, scratch: &scratch)
+        var atSeq = fields
+        atSeq.seq = seq
+        return ChainHash.compute(previous: prevHash, atSeq, scratch: &scratch)
     }
 }
 

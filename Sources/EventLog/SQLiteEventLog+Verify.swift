@@ -113,11 +113,9 @@ extension SQLiteEventLog {
         defer { row.reset() }
         var rows: [StoredEvent] = []
         while try row.step() {
+            let event = EventRows.decode(row)
             rows.append(StoredEvent(
-                seq: row.int64(0), idText: row.text(1) ?? "", time: row.int64(2), stream: row.text(3) ?? "",
-                streamVersion: row.int64(4), type: row.text(5) ?? "", actor: row.text(6) ?? "",
-                traceID: row.text(7), spanID: row.text(8), parentSpanID: row.text(9), data: row.text(10) ?? "",
-                prevHash: row.hash(11), hash: row.hash(12)))
+                idText: row.text(1) ?? "", fields: HashedFields(event), prevHash: row.hash(11), hash: row.hash(12)))
         }
         return rows
     }

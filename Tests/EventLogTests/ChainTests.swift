@@ -35,10 +35,14 @@ import Testing
         var previous = ChainHash.genesis
         var scratch: [UInt8] = []
         for seq in 1...Int64(count) {
+            let id = UUID.version7()
             var row = StoredEvent(
-                seq: seq, idText: UUID.version7().lowercasedString, time: 1_000 + seq, stream: "run/r",
-                streamVersion: seq, type: "agent.thought", actor: "agent:a@user:b", traceID: nil, spanID: nil,
-                parentSpanID: nil, data: #"{"text":"step \#(seq)"}"#, prevHash: previous, hash: nil)
+                idText: id.lowercasedString,
+                fields: HashedFields(
+                    seq: seq, id: id, time: 1_000 + seq, stream: "run/r", streamVersion: seq, type: "agent.thought",
+                    actor: "agent:a@user:b", traceID: nil, spanID: nil, parentSpanID: nil,
+                    data: #"{"text":"step \#(seq)"}"#),
+                prevHash: previous, hash: nil)
             row.hash = row.computedHash(atSeq: seq, scratch: &scratch)
             previous = row.hash!
             rows.append(row)
@@ -63,10 +67,10 @@ import Testing
 
     @Test func anEditedPayloadIsFoundAtItsSeq() {
         var rows = chain(10)
-        rows[4].data = #"{"text":"rewritten"}"#
+        rows[4].fields.data = #"{"text":"rewritten"}"#
         #expect(firstBreak(rows).map { [$0.seq: $0.kind] } == [5: .edited])
         var last = chain(10)
-        last[9].actor = "user:mallory"
+        last[9].fields.actor = "user:mallory"
         #expect(firstBreak(last).map { [$0.seq: $0.kind] } == [10: .edited])
     }
 
@@ -99,8 +103,9 @@ import Testing
         let rows = chain(10)
         // A row with a made-up hash, later rows renumbered to make room.
         var bogus = rows[4]
-        bogus.idText = UUID.version7().lowercasedString
-        bogus.data = #"{"text":"forged"}"#
+        bogus.fields.id = UUID.version7()
+        bogus.idText = bogus.fields.id.lowercasedString
+        bogus.fields.data = #"{"text":"forged"}"#
         var withBogus = rows
         withBogus.insert(bogus, at: 5)
         for index in 6..<withBogus.count { withBogus[index].seq += 1 }
