@@ -85,3 +85,91 @@ public struct EventQuery: Sendable, Hashable {
         self.newestFirst = newestFirst
     }
 }
+
+extension EventFilter {
+    /// Whether an event with these envelope fields passes the filter, with the same
+    /// meaning as the SQL the log runs for it (GLOB patterns, case-sensitive).
+    public func matches(type: String, stream: String, actor: String, traceID: String?) -> Bool {
+        if let pattern = self.stream, !Glob.matches(pattern, stream) { return false }
+        if !types.isEmpty, !types.contains(where: { Glob.matches($0, type) }) { return false }
+        if let pattern = self.traceID, pattern != traceID { return false }
+        if let pattern = self.actor, !Glob.matches(pattern, actor) { return false }
+        return true
+    }
+}
+
+/// SQLite's GLOB: `*` any text, `?` one character, `[abc]`, `[a-z]` and `[^abc]` one of a set.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        if !pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) { return pattern == text }
+        return matches(Array(pattern.unicodeScalars)[...], Array(text.unicodeScalars)[...])
+    }
+
+    private static func matches(_ pattern: ArraySlice<Unicode.Scalar>, _ text: ArraySlice<Unicode.Scalar>) -> Bool {
+        var p = pattern.startIndex, t = text.startIndex
+        var starP: Int? = nil, starT = text.startIndex
+        while t < text.endIndex {
+            if p < pattern.endIndex {
+                switch pattern[p] {
+                case "*":
+                    starP = p
+                    starT = t
+                    p += 1
+                    continue
+                case "?":
+                    p += 1
+                    t += 1
+                    continue
+                case "[":
+                    if let (matched, next) = matchClass(pattern, at: p, text[t]) {
+                        if matched {
+                            p = next
+                            t += 1
+                            continue
+                        }
+                    } else if text[t] == "[" {
+                        p += 1
+                        t += 1
+                        continue
+                    }
+                default:
+                    if pattern[p] == text[t] {
+                        p += 1
+                        t += 1
+                        continue
+                    }
+                }
+            }
+            guard let star = starP else { return false }
+            p = star + 1
+            starT += 1
+            t = starT
+        }
+        while p < pattern.endIndex, pattern[p] == "*" { p += 1 }
+        return p == pattern.endIndex
+    }
+
+    /// Matches `c` against the class starting at `start` (`[`); nil when the class is not closed.
+    private static func matchClass(_ pattern: ArraySlice<Unicode.Scalar>, at start: Int, _ c: Unicode.Scalar) -> (Bool, Int)? {
+        var i = start + 1
+        var negate = false
+        if i < pattern.endIndex, pattern[i] == "^" {
+            negate = true
+            i += 1
+        }
+        var matched = false
+        var first = true
+        while i < pattern.endIndex, pattern[i] != "]" || first {
+            first = false
+            if i + 2 < pattern.endIndex, pattern[i + 1] == "-", pattern[i + 2] != "]" {
+                if pattern[i].value <= c.value && c.value <= pattern[i + 2].value { matched = true }
+                i += 3
+            } else {
+                if pattern[i] == c { matched = true }
+                i += 1
+            }
+        }
+        guard i < pattern.endIndex else { return nil }
+        return (matched != negate, i + 1)
+    }
+}

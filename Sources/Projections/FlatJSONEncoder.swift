@@ -7,10 +7,10 @@ import Foundation
 ///
 /// Anything it does not handle (nested containers, non-finite numbers) throws
 /// ``Unsupported``; ``encode(_:)`` then falls back to `JSONEncoder`.
-enum FlatJSONEncoder {
+public enum FlatJSONEncoder {
     struct Unsupported: Error {}
 
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = FlatEncoder()
         do {
             try value.encode(to: encoder)

@@ -21,7 +21,7 @@ struct Glassbox: AsyncParsableCommand {
               64  command-line usage error
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self]
     )
 
     /// Runs the command and turns Glassbox's errors into one line on stderr and a documented exit code.

@@ -81,36 +81,12 @@ enum Format {
     }
 
     /// A JSON string literal.
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func jsonString(_ text: String) -> String { JSONText.string(text) }
 
-    static func jsonOptional(_ text: String?) -> String {
-        text.map(jsonString) ?? "null"
-    }
+    static func jsonOptional(_ text: String?) -> String { JSONText.optional(text) }
 
     /// The whole envelope as one line of JSON; the payload is embedded as stored.
-    static func eventJSON(_ event: Event) -> String {
-        """
-        {"seq":\(event.seq),"id":"\(event.id.uuidString.lowercased())","time":"\(time(event.time, fractionDigits: 9))",\
-        "timeUnixNano":\(event.time),"stream":\(jsonString(event.stream)),"streamVersion":\(event.streamVersion),\
-        "type":\(jsonString(event.type)),"actor":\(jsonString(event.actor)),"traceId":\(jsonOptional(event.traceID)),\
-        "spanId":\(jsonOptional(event.spanID)),"parentSpanId":\(jsonOptional(event.parentSpanID)),\
-        "data":\(event.data.isEmpty ? "null" : event.data),"prevHash":"\(event.prevHash.hex)","hash":"\(event.hash.hex)"}
-        """
-    }
+    static func eventJSON(_ event: Event) -> String { event.jsonLine }
 
     /// One event as a line for people: seq, time, stream and version, type, actor, payload.
     /// Unless `full`, the payload is cut to fit the terminal (or 120 characters when not on one).

@@ -1,0 +1,156 @@
+public import EventLog
+import Foundation
+public import Glassbox
+import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+import CoreMetrics
+import Metrics
+import NIOCore
+public import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// `glassbox serve`: the dashboard, the JSON API, the live streams and `/metrics`
+/// over one log, until SIGINT or SIGTERM.
+///
+/// ```swift
+/// let log = try SQLiteEventLog(path: "glassbox.db")
+/// let server = GlassboxServer(log: log, configuration: ServeConfiguration())
+/// try await server.run { url in print("serving \(url)") }
+/// ```
+///
+/// Shutdown is graceful and ordered: the demo stops appending, every stream is sent
+/// `closing` with its resume cursor, requests in flight finish, then the caller closes
+/// the log, which commits everything already accepted.
+public struct GlassboxServer: Sendable {
+    let log: SQLiteEventLog
+    let configuration: ServeConfiguration
+    let metricsRegistry: PrometheusCollectorRegistry?
+    let feed: LiveFeed
+    let readModels: ReadModels
+    let origins: OriginPolicy
+    let appendTimer: Metrics.Timer
+    let logger: Logger
+
+    var heartbeat: Duration { .milliseconds(Int(configuration.heartbeatSeconds * 1_000)) }
+    var stallTimeout: Duration { .milliseconds(Int(configuration.streamStallTimeoutSeconds * 1_000)) }
+
+    /// - Parameter metricsRegistry: where `/metrics` reads from; bootstrap swift-metrics with a
+    ///   `PrometheusMetricsFactory` on the same registry so the server's metrics land in it.
+    public init(log: SQLiteEventLog, configuration: ServeConfiguration, metricsRegistry: PrometheusCollectorRegistry? = nil,
+                logger: Logger = Logger(label: "glassbox.server")) async throws {
+        self.log = log
+        self.configuration = configuration
+        self.metricsRegistry = metricsRegistry
+        self.logger = logger
+        feed = LiveFeed(reader: log, capacity: configuration.streamBufferEvents, startingAfter: try await log.lastSeq(), logger: logger)
+        readModels = ReadModels(log: log)
+        origins = OriginPolicy(configuration.corsOrigins)
+        appendTimer = Metrics.Timer(label: "glassbox_append_duration_seconds")
+    }
+
+    /// The dashboard folder: the configured one, else `dashboards/web` under the current
+    /// folder or next to the program's checkout (`.build/<config>/glassbox` → repository root).
+    public static func findDashboard(configured: String?) -> String? {
+        if let configured { return configured }
+        var candidates = [FileManager.default.currentDirectoryPath + "/dashboards/web"]
+        let program = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = program.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(folder.appendingPathComponent("dashboards/web").path)
+            folder = folder.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
+    }
+
+    func buildRouter(dashboard: String?) -> Router<GlassboxRequestContext> {
+        let router = Router(context: GlassboxRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: CORSMiddleware(policy: origins))
+        router.add(middleware: JSONErrorMiddleware())
+        if let dashboard {
+            router.add(middleware: FileMiddleware(dashboard, searchForIndexHtml: true,
+                                                  logger: logger))
+        }
+        addAPIRoutes(to: router)
+        addStreamRoutes(to: router)
+        return router
+    }
+
+    /// Serves until SIGINT or SIGTERM. `onReady` gets the base URL once the port is bound.
+    public func run(onReady: @escaping @Sendable (String) -> Void) async throws {
+        try await readModels.prepare()
+        let dashboard = Self.findDashboard(configured: configuration.dashboard)
+        if dashboard == nil {
+            logger.warning("no dashboard found (dashboards/web); the API works, pass --dashboard DIR for the web UI")
+        }
+        let router = buildRouter(dashboard: dashboard)
+        let host = configuration.host
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 24))),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "glassbox"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let shownHost = host.contains(":") ? "[\(host)]" : host
+                onReady("http://\(shownHost):\(port)")
+            },
+            logger: logger
+        )
+        var services: [any Service] = [app, ClosureService { await readModels.follow() }, FeedService(feed: feed)]
+        if configuration.demo {
+            let demo = DemoActivity(store: InstrumentedStore(log: log, timer: appendTimer))
+            services.append(ClosureService { await demo.run() })
+        }
+        // Shut down in reverse order: demo, then streams (closing with cursors), then read models, then HTTP.
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A client that never reads must not hold the shutdown forever.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await group.run()
+    }
+}
+
+/// Follows the log for the streams; on graceful shutdown tells every stream to close
+/// with its cursor and gives them a moment to send it.
+struct FeedService: Service {
+    let feed: LiveFeed
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            try? await cancelWhenGracefulShutdown { await feed.run() }
+        } onGracefulShutdown: {
+            feed.close()
+        }
+        // Streams see `closing` at their next step; let them write it before HTTP shuts down.
+        try? await Task.sleep(for: .milliseconds(300))
+    }
+}
+
+/// A long-running task as a service, cancelled on graceful shutdown.
+struct ClosureService: Service {
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await body()
+        }
+    }
+}
+
+/// The log with the server's append-latency histogram around every append.
+struct InstrumentedStore: EventStore {
+    let log: SQLiteEventLog
+    let timer: Metrics.Timer
+
+    func append(_ events: [EventDraft], to stream: String, expectedVersion: ExpectedVersion) async throws -> AppendResult {
+        let start = ContinuousClock.now
+        defer { timer.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1))) }
+        return try await log.append(events, to: stream, expectedVersion: expectedVersion)
+    }
+
+    func events(_ query: EventQuery) async throws -> [Event] { try await log.events(query) }
+    func lastSeq() async throws -> Int64 { try await log.lastSeq() }
+    func waitForEvents(after seq: Int64) async { await log.waitForEvents(after: seq) }
+}

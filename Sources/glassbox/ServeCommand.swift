@@ -1,0 +1,123 @@
+import ArgumentParser
+import EventLog
+import Foundation
+import Glassbox
+import Logging
+import Metrics
+import Prometheus
+import Server
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the live dashboard, the JSON API and the event streams over the log.",
+        discussion: """
+            Open the printed URL in a browser. With --demo the server also appends scripted agent
+            runs at a human pace (use a fresh --db for that), so there is something to watch.
+
+            Settings come from flags, then GLASSBOX_<KEY> environment variables, then
+            glassbox.yaml (or --config FILE), then defaults. Keys: \(ServeConfiguration.keys.joined(separator: ", ")).
+
+            Listens on 127.0.0.1 unless --host says otherwise. SIGINT or SIGTERM shuts down
+            gracefully: streams are closed with their resume cursor and every accepted event is kept.
+            API: /api/v1 (openapi.yaml in the repository), health: /healthz, metrics: /metrics.
+            """
+    )
+
+    @Option(help: ArgumentHelp("A YAML configuration file (default: ./glassbox.yaml when it exists).", valueName: "file"))
+    var config: String?
+    @Option(help: ArgumentHelp("Path of the log file (default: ./glassbox.db).", valueName: "path")) var db: String?
+    @Option(help: "full or normal (see glassbox --help).") var durability: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (default 8080).") var port: Int?
+    @Option(help: ArgumentHelp("The dashboard folder (default: dashboards/web of the checkout).", valueName: "dir"))
+    var dashboard: String?
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
+        "An origin allowed to call the API from a browser, e.g. http://localhost:3000; `null` for a dashboard opened from disk. Repeatable.",
+        valueName: "origin"))
+    var corsOrigins: [String] = []
+    @Flag(help: "Append scripted demo runs while serving.") var demo = false
+    @Option(help: ArgumentHelp("Seconds without events before a stream gets a heartbeat (default 15).", valueName: "seconds"))
+    var heartbeat: Double?
+    @Option(name: .customLong("stream-buffer"), help: ArgumentHelp(
+        "Recent events kept for live streams; a client further behind is disconnected with its cursor (default 20000).", valueName: "events"))
+    var streamBuffer: Int?
+    @Option(name: .customLong("stream-stall-timeout"), help: ArgumentHelp(
+        "Seconds a stream client may read nothing before it is disconnected (default 30).", valueName: "seconds"))
+    var stallTimeout: Double?
+
+    func run() async throws {
+        var settings: ServeConfiguration
+        do {
+            settings = try ServeConfiguration.load(file: config ?? "glassbox.yaml", required: config != nil,
+                                                   environment: ProcessInfo.processInfo.environment)
+        } catch let error as ConfigurationError {
+            throw CommandFailure(message: "configuration: \(error)", code: ExitStatus.invalidInput)
+        }
+        if let db { settings.db = db }
+        if let durability {
+            guard SQLiteEventLog.Durability(rawValue: durability) != nil else {
+                throw CommandFailure(message: "--durability must be full or normal, not \(durability)", code: ExitStatus.invalidInput)
+            }
+            settings.durability = durability
+        }
+        if let host { settings.host = host }
+        if let port {
+            guard (0...65_535).contains(port) else { throw CommandFailure(message: "--port must be from 0 to 65535", code: ExitStatus.invalidInput) }
+            settings.port = port
+        }
+        if let dashboard { settings.dashboard = dashboard }
+        if !corsOrigins.isEmpty { settings.corsOrigins = corsOrigins }
+        if demo { settings.demo = true }
+        if let heartbeat {
+            guard heartbeat >= 0.1 else { throw CommandFailure(message: "--heartbeat must be at least 0.1 seconds", code: ExitStatus.invalidInput) }
+            settings.heartbeatSeconds = heartbeat
+        }
+        if let streamBuffer {
+            guard streamBuffer >= 100 else { throw CommandFailure(message: "--stream-buffer must be at least 100 events", code: ExitStatus.invalidInput) }
+            settings.streamBufferEvents = streamBuffer
+        }
+        if let stallTimeout {
+            guard stallTimeout >= 0.1 else { throw CommandFailure(message: "--stream-stall-timeout must be at least 0.1 seconds", code: ExitStatus.invalidInput) }
+            settings.streamStallTimeoutSeconds = stallTimeout
+        }
+        if let dashboard = settings.dashboard, !FileManager.default.fileExists(atPath: dashboard + "/index.html") {
+            throw CommandFailure(message: "--dashboard \(dashboard) has no index.html; point it at the repository's dashboards/web", code: ExitStatus.invalidInput)
+        }
+
+        let log = try SQLiteEventLog(path: settings.db, options: .init(
+            createIfMissing: true, durability: SQLiteEventLog.Durability(rawValue: settings.durability) ?? .full,
+            pollInterval: .milliseconds(settings.pollMilliseconds)))
+        if settings.demo { try await Self.checkDemoLog(log) }
+
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
+
+        var logger = Logger(label: "glassbox")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let server = try await GlassboxServer(log: log, configuration: settings, metricsRegistry: registry, logger: logger)
+        let path = log.path
+        let demo = settings.demo
+        try await server.run { url in
+            Terminal.line("glassbox serving \(url) (log \(path))" + (demo ? " with demo activity" : ""))
+            Terminal.line("open \(url)/ in a browser · API \(url)/api/v1 · stop with Ctrl-C")
+        }
+        try log.close()
+        Terminal.line("glassbox stopped; the log is closed and every accepted event is on disk")
+    }
+
+    /// The demo writes scripted runs: refuse to mix them into a log that holds real ones.
+    static func checkDemoLog(_ log: SQLiteEventLog) async throws {
+        guard let first = try await log.events(EventQuery(limit: 1)).first else { return }
+        if !first.stream.hasPrefix("run/demo-") {
+            throw CommandFailure(
+                message: "--demo appends scripted runs, and \(log.path) already holds other events (seq 1 is \(first.type) in \(first.stream)); use a new file, e.g. --db demo.db",
+                code: ExitStatus.invalidInput)
+        }
+    }
+}
