@@ -84,6 +84,8 @@ public final class LiveFeed: Sendable {
                     continue
                 }
                 publish(page.map(Entry.init))
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("live feed cannot read the log after seq \(after): \(error); retrying in 1 s")
                 try? await Task.sleep(for: .seconds(1))
