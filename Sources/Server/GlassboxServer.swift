@@ -64,8 +64,10 @@ public struct GlassboxServer: Sendable {
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 
-    func buildRouter(dashboard: String?) -> Router<GlassboxRequestContext> {
+    /// The HTTP router, and the router that decides WebSocket upgrades.
+    func buildRouters(dashboard: String?) -> (http: Router<GlassboxRequestContext>, webSocket: Router<GlassboxRequestContext>) {
         let router = Router(context: GlassboxRequestContext.self)
+        let webSocketRouter = Router(context: GlassboxRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: CORSMiddleware(policy: origins))
         router.add(middleware: JSONErrorMiddleware())
@@ -74,8 +76,8 @@ public struct GlassboxServer: Sendable {
                                                   logger: logger))
         }
         addAPIRoutes(to: router)
-        addStreamRoutes(to: router)
-        return router
+        addStreamRoutes(to: router, webSocketRouter: webSocketRouter)
+        return (router, webSocketRouter)
     }
 
     /// Serves until SIGINT or SIGTERM. `onReady` gets the base URL once the port is bound.
@@ -85,11 +87,11 @@ public struct GlassboxServer: Sendable {
         if dashboard == nil {
             logger.warning("no dashboard found (dashboards/web); the API works, pass --dashboard DIR for the web UI")
         }
-        let router = buildRouter(dashboard: dashboard)
+        let routers = buildRouters(dashboard: dashboard)
         let host = configuration.host
         let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 24))),
+            router: routers.http,
+            server: .http1WebSocketUpgrade(webSocketRouter: routers.webSocket, configuration: .init(ws: .init(maxFrameSize: 1 << 24))),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "glassbox"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -13,16 +13,37 @@ import Glassbox
 extension GlassboxServer {
     /// WebSocket `/api/v1/stream` and Server-Sent Events `/api/v1/events/stream`: the same
     /// filters, the same resume cursor, the same slow-consumer rule.
-    func addStreamRoutes(to router: Router<GlassboxRequestContext>) {
-        router.ws("/api/v1/stream") { request, _ in
+    func addStreamRoutes(to router: Router<GlassboxRequestContext>, webSocketRouter: Router<GlassboxRequestContext>) {
+        router.get("/api/v1/stream") { request, _ -> Response in
             guard origins.allowsWebSocket(origin: request.headers[.origin], host: request.head.authority) else {
                 throw APIError(.forbidden, code: "origin_not_allowed",
                                "WebSocket connections from \(request.headers[.origin] ?? "?") are not allowed; start the server with --cors-origin for it")
             }
             _ = try streamSession(for: request)
-            return .upgrade([:])
+            throw APIError(.upgradeRequired, code: "upgrade_required",
+                           "this is a WebSocket endpoint: connect with a WebSocket client (ws://host/api/v1/stream), or read /api/v1/events/stream as Server-Sent Events")
+        }
+
+        // Every upgrade is accepted, and a refused one is explained in the socket: a refused
+        // handshake can only be a bare 400, and browsers do not show its body anyway.
+        webSocketRouter.ws("/api/v1/stream") { _, _ in
+            .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            let initial = try streamSession(for: context.request)
+            let request = context.request
+            let initial: StreamSession
+            do {
+                guard origins.allowsWebSocket(origin: request.headers[.origin], host: request.head.authority) else {
+                    throw APIError(.forbidden, code: "origin_not_allowed",
+                                   "WebSocket connections from \(request.headers[.origin] ?? "?") are not allowed; start the server with --cors-origin for it")
+                }
+                initial = try streamSession(for: request)
+            } catch let error as APIError {
+                // 4000 + the HTTP status the same request gets without the upgrade.
+                let message = #"{"kind":"error","error":{"code":\#(JSONText.string(error.code)),"message":\#(JSONText.string(error.message))}}"#
+                try await outbound.write(.text(message))
+                try await outbound.close(.unknown(UInt16(4_000 + error.status.code)), reason: error.code)
+                return
+            }
             let client = StreamClient(transport: "websocket", feed: feed)
             defer { client.disconnected() }
             let channel = context.requestContext.channel
