@@ -32,6 +32,8 @@ public struct GlassboxServer: Sendable {
     let origins: OriginPolicy
     let appendTimer: Metrics.Timer
     let logger: Logger
+    let webSocketMessages = RenderedMessages()
+    let sseMessages = RenderedMessages()
 
     var heartbeat: Duration { .milliseconds(Int(configuration.heartbeatSeconds * 1_000)) }
     var stallTimeout: Duration { .milliseconds(Int(configuration.streamStallTimeoutSeconds * 1_000)) }

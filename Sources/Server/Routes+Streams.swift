@@ -62,12 +62,17 @@ extension GlassboxServer {
                         let step = try await session.next(feed: feed, reader: log)
                         client.update(cursor: session.cursor)
                         switch step {
-                        case .events(_, let jsons, let cursor):
-                            var text = #"{"kind":"events","events":["#
-                            text.reserveCapacity(jsons.reduce(64) { $0 + $1.utf8.count + 1 })
-                            text += jsons.joined(separator: ",")
-                            text += #"],"cursor":\#(cursor)}"#
-                            try await client.sending { try await outbound.write(.text(text)) }
+                        case .events(let seqs, let jsons, let cursor):
+                            let buffer = webSocketMessages.message(seqs: seqs, cursor: cursor) {
+                                var text = #"{"kind":"events","events":["#
+                                text.reserveCapacity(jsons.reduce(64) { $0 + $1.utf8.count + 1 })
+                                text += jsons.joined(separator: ",")
+                                text += #"],"cursor":\#(cursor)}"#
+                                return text
+                            }
+                            try await client.sending {
+                                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+                            }
                         case .heartbeat(let cursor, let head):
                             try await client.sending {
                                 try await outbound.write(.text(#"{"kind":"heartbeat","cursor":\#(cursor),"lastSeq":\#(head)}"#))
@@ -106,25 +111,27 @@ extension GlassboxServer {
                     loop: while true {
                         let step = try await session.next(feed: feed, reader: log)
                         client.update(cursor: session.cursor)
-                        var text = ""
+                        let buffer: ByteBuffer
                         switch step {
                         case .events(let seqs, let jsons, let cursor):
-                            text.reserveCapacity(jsons.reduce(0) { $0 + $1.utf8.count + 24 })
-                            for (seq, json) in zip(seqs, jsons) {
-                                text += "id: \(seq)\ndata: \(json)\n\n"
+                            buffer = sseMessages.message(seqs: seqs, cursor: cursor) {
+                                var text = ""
+                                text.reserveCapacity(jsons.reduce(0) { $0 + $1.utf8.count + 24 })
+                                for (seq, json) in zip(seqs, jsons) {
+                                    text += "id: \(seq)\ndata: \(json)\n\n"
+                                }
+                                // Filtered-out events still move the resume point.
+                                if let last = seqs.last, last < cursor { text += ": cursor\nid: \(cursor)\n\n" }
+                                return text
                             }
-                            // Filtered-out events still move the resume point.
-                            if let last = seqs.last, last < cursor { text += ": cursor\nid: \(cursor)\n\n" }
                         case .heartbeat(let cursor, _):
-                            text = ": heartbeat\nid: \(cursor)\n\n"
+                            buffer = ByteBuffer(string: ": heartbeat\nid: \(cursor)\n\n")
                         case .close(let reason, let cursor):
                             client.closed(reason: reason.rawValue)
-                            text = "event: closing\ndata: {\"reason\":\"\(reason.rawValue)\",\"cursor\":\(cursor)}\n\n"
-                            let buffer = ByteBuffer(string: text)
-                            try await client.sending { try await writer.write(buffer) }
+                            let closing = ByteBuffer(string: "event: closing\ndata: {\"reason\":\"\(reason.rawValue)\",\"cursor\":\(cursor)}\n\n")
+                            try await client.sending { try await writer.write(closing) }
                             break loop
                         }
-                        let buffer = ByteBuffer(string: text)
                         try await client.sending { try await writer.write(buffer) }
                     }
                     group.cancelAll()
