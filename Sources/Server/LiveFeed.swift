@@ -13,8 +13,9 @@ import Synchronization
 /// and one rendering per event, not 100. A client that falls further behind than the
 /// buffer is told to reconnect from its cursor and catch up from the log.
 public final class LiveFeed: Sendable {
-    /// One event as the streams send it.
-    public struct Entry: Sendable {
+    /// One event as the streams send it. A class: a batch handed to 100 clients is then
+    /// 100 retains per event, not 600 (one per string field).
+    public final class Entry: Sendable {
         public let seq: Int64
         public let type: String
         public let stream: String
@@ -50,7 +51,8 @@ public final class LiveFeed: Sendable {
         /// The last seq the feed has read; everything up to it is in the log, the newest in `entries`.
         var head: Int64
         var closing = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Clients waiting for events, with the time at which they stop waiting (for a heartbeat).
+        var waiters: [Int: (continuation: CheckedContinuation<Bool, Never>, deadline: ContinuousClock.Instant)] = [:]
         var nextWaiter = 0
     }
 
@@ -75,6 +77,14 @@ public final class LiveFeed: Sendable {
 
     /// Follows the log until the task is cancelled or ``close()`` is called.
     public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.expireWaiters() }
+            await follow()
+            group.cancelAll()
+        }
+    }
+
+    private func follow() async {
         while !Task.isCancelled, !isClosing {
             let after = head
             do {
@@ -96,19 +106,21 @@ public final class LiveFeed: Sendable {
     /// Adds events read from the log and wakes the clients waiting for them.
     func publish(_ page: [Entry]) {
         guard let last = page.last else { return }
-        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiting = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.entries.append(contentsOf: page)
             let excess = state.entries.count - capacity
             if excess > 0 { state.entries.removeFirst(excess) }
             state.head = last.seq
-            let waiting = Array(state.waiters.values)
+            let waiting = state.waiters.values.map(\.continuation)
             state.waiters.removeAll(keepingCapacity: true)
             return waiting
         }
-        for entry in page {
-            Counter(label: "glassbox_events_appended_total", dimensions: [("type", entry.type)]).increment()
+        for continuation in waiting { continuation.resume(returning: true) }
+        var counts: [String: Int] = [:]
+        for entry in page { counts[entry.type, default: 0] += 1 }
+        for (type, count) in counts {
+            Counter(label: "glassbox_events_appended_total", dimensions: [("type", type)]).increment(by: count)
         }
-        for continuation in waiting { continuation.resume() }
     }
 
     /// At most `limit` events after `cursor` from the buffer.
@@ -129,45 +141,50 @@ public final class LiveFeed: Sendable {
         }
     }
 
-    /// Waits until the feed moves past `cursor`, the feed closes, or `timeout` passes.
+    /// Waits until the feed moves past `cursor`, the feed closes, or about `timeout` passes
+    /// (timeouts are checked four times a second; they only pace heartbeats).
     /// - Returns: false when it timed out.
     public func wait(after cursor: Int64, timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.waitForever(after: cursor); return true }
-            group.addTask { (try? await Task.sleep(for: timeout)) == nil }
-            let first = await group.next() ?? true
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private func waitForever(after cursor: Int64) async {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let deadline = ContinuousClock.now + timeout
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 let now = state.withLock { state -> Bool in
                     if state.head > cursor || state.closing || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                    state.waiters[id] = (continuation, deadline)
                     return false
                 }
-                if now { continuation.resume() }
+                if now { continuation.resume(returning: true) }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: true)
+        }
+    }
+
+    /// Wakes the waiters whose time is up. One timer for all clients instead of one each.
+    private func expireWaiters() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let now = ContinuousClock.now
+            let expired = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+                let ids = state.waiters.filter { $0.value.deadline <= now }.map(\.key)
+                return ids.compactMap { state.waiters.removeValue(forKey: $0)?.continuation }
+            }
+            for continuation in expired { continuation.resume(returning: false) }
         }
     }
 
     /// Tells every client to close with its cursor; used for a graceful shutdown.
     public func close() {
-        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiting = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.closing = true
-            let waiting = Array(state.waiters.values)
+            let waiting = state.waiters.values.map(\.continuation)
             state.waiters.removeAll()
             return waiting
         }
-        for continuation in waiting { continuation.resume() }
+        for continuation in waiting { continuation.resume(returning: true) }
     }
 }

@@ -1,3 +1,4 @@
+import EventLog
 import NIOCore
 import Synchronization
 
@@ -8,8 +9,9 @@ import Synchronization
 /// (a `ByteBuffer` is shared, not copied), so 100 clients cost one rendering, not 100.
 final class RenderedMessages: Sendable {
     private struct Key: Hashable {
-        let seqs: [Int64]
+        let from: Int64
         let cursor: Int64
+        let filter: EventFilter
     }
 
     private let cache = Mutex<[Key: ByteBuffer]>([:])
@@ -19,9 +21,10 @@ final class RenderedMessages: Sendable {
         self.capacity = capacity
     }
 
-    /// The message for these events and cursor, rendered by `render` only if no client did yet.
-    func message(seqs: [Int64], cursor: Int64, render: () -> String) -> ByteBuffer {
-        let key = Key(seqs: seqs, cursor: cursor)
+    /// The message for the events after `from` up to `cursor` that `filter` admits (see
+    /// ``StreamStep/events(_:from:cursor:)``), rendered by `render` only if no client did yet.
+    func message(from: Int64, cursor: Int64, filter: EventFilter, render: () -> String) -> ByteBuffer {
+        let key = Key(from: from, cursor: cursor, filter: filter)
         if let hit = cache.withLock({ $0[key] }) { return hit }
         let buffer = ByteBuffer(string: render())
         cache.withLock { cache in

@@ -62,11 +62,11 @@ extension GlassboxServer {
                         let step = try await session.next(feed: feed, reader: log)
                         client.update(cursor: session.cursor)
                         switch step {
-                        case .events(let seqs, let jsons, let cursor):
-                            let buffer = webSocketMessages.message(seqs: seqs, cursor: cursor) {
+                        case .events(let entries, let from, let cursor):
+                            let buffer = webSocketMessages.message(from: from, cursor: cursor, filter: session.filter) {
                                 var text = #"{"kind":"events","events":["#
-                                text.reserveCapacity(jsons.reduce(64) { $0 + $1.utf8.count + 1 })
-                                text += jsons.joined(separator: ",")
+                                text.reserveCapacity(entries.reduce(64) { $0 + $1.json.utf8.count + 1 })
+                                text += entries.map(\.json).joined(separator: ",")
                                 text += #"],"cursor":\#(cursor)}"#
                                 return text
                             }
@@ -113,15 +113,15 @@ extension GlassboxServer {
                         client.update(cursor: session.cursor)
                         let buffer: ByteBuffer
                         switch step {
-                        case .events(let seqs, let jsons, let cursor):
-                            buffer = sseMessages.message(seqs: seqs, cursor: cursor) {
+                        case .events(let entries, let from, let cursor):
+                            buffer = sseMessages.message(from: from, cursor: cursor, filter: session.filter) {
                                 var text = ""
-                                text.reserveCapacity(jsons.reduce(0) { $0 + $1.utf8.count + 24 })
-                                for (seq, json) in zip(seqs, jsons) {
-                                    text += "id: \(seq)\ndata: \(json)\n\n"
+                                text.reserveCapacity(entries.reduce(0) { $0 + $1.json.utf8.count + 24 })
+                                for entry in entries {
+                                    text += "id: \(entry.seq)\ndata: \(entry.json)\n\n"
                                 }
                                 // Filtered-out events still move the resume point.
-                                if let last = seqs.last, last < cursor { text += ": cursor\nid: \(cursor)\n\n" }
+                                if let last = entries.last, last.seq < cursor { text += ": cursor\nid: \(cursor)\n\n" }
                                 return text
                             }
                         case .heartbeat(let cursor, _):

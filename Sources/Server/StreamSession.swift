@@ -4,8 +4,20 @@ import Foundation
 /// What a stream sends next. Apart from I/O so that both transports (WebSocket, SSE)
 /// share one resume logic, and tests can drive it without a socket.
 public enum StreamStep: Sendable, Equatable {
-    /// Events the client's filter admits, and the cursor to resume from after them.
-    case events([Int64], jsons: [String], cursor: Int64)
+    public static func == (lhs: StreamStep, rhs: StreamStep) -> Bool {
+        switch (lhs, rhs) {
+        case let (.events(a, fromA, cursorA), .events(b, fromB, cursorB)):
+            a.map(\.seq) == b.map(\.seq) && fromA == fromB && cursorA == cursorB
+        case let (.heartbeat(a, headA), .heartbeat(b, headB)): a == b && headA == headB
+        case let (.close(a, cursorA), .close(b, cursorB)): a == b && cursorA == cursorB
+        default: false
+        }
+    }
+
+    /// The events the client's filter admits after `from` up to `cursor`, which is where to
+    /// resume after them. `from`, `cursor` and the filter determine the events: clients with
+    /// the same three send the same bytes.
+    case events([LiveFeed.Entry], from: Int64, cursor: Int64)
     /// Nothing new for a while; the cursor may have moved past events the filter skipped.
     case heartbeat(cursor: Int64, head: Int64)
     /// The stream ends; the client reconnects with `from=cursor`.
@@ -47,10 +59,13 @@ public struct StreamSession: Sendable {
                 return .close(reason: .shutdown, cursor: cursor)
             case .events(let entries, let through):
                 isLive = true
+                let from = cursor
                 cursor = through
-                let admitted = entries.filter { filter.matches(type: $0.type, stream: $0.stream, actor: $0.actor, traceID: $0.traceID) }
+                let admitted = filter == EventFilter() ? entries : entries.filter {
+                    filter.matches(type: $0.type, stream: $0.stream, actor: $0.actor, traceID: $0.traceID)
+                }
                 if admitted.isEmpty { continue }
-                return .events(admitted.map(\.seq), jsons: admitted.map(\.json), cursor: cursor)
+                return .events(admitted, from: from, cursor: cursor)
             case .behind:
                 if isLive { return .close(reason: .slowConsumer, cursor: cursor) }
                 if let step = try await catchUp(feed: feed, reader: reader) { return step }
@@ -67,6 +82,7 @@ public struct StreamSession: Sendable {
     /// admitted nothing up to the feed's head (the cursor then jumps there).
     private mutating func catchUp(feed: LiveFeed, reader: any EventReader) async throws -> StreamStep? {
         let head = feed.head
+        let from = cursor
         let page = try await reader.events(EventQuery(filter: filter, after: cursor, through: head, limit: pageSize))
         if page.count < pageSize {
             cursor = head
@@ -74,6 +90,6 @@ public struct StreamSession: Sendable {
             cursor = page.last!.seq
         }
         if page.isEmpty { return nil }
-        return .events(page.map(\.seq), jsons: page.map(\.jsonLine), cursor: cursor)
+        return .events(page.map(LiveFeed.Entry.init), from: from, cursor: cursor)
     }
 }

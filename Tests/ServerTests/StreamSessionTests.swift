@@ -22,13 +22,14 @@ import Testing
         var seqs: [Int64] = []
         while seqs.count < count {
             let step = try await session.next(feed: feed, reader: log)
-            guard case .events(let batch, let jsons, let cursor) = step else {
+            guard case .events(let batch, let from, let cursor) = step else {
                 Issue.record("expected events, got \(step)")
                 return seqs
             }
-            #expect(cursor >= batch.last!)
-            #expect(jsons.count == batch.count)
-            seqs += batch
+            #expect(cursor >= batch.last!.seq)
+            #expect(from < batch.first!.seq)
+            #expect(batch.allSatisfy { $0.json.contains(#""seq":\#($0.seq),"#) })
+            seqs += batch.map(\.seq)
         }
         return seqs
     }

@@ -2,16 +2,18 @@
 // scripts/bench-server. Each event's time is taken just before its append, so a stream
 // client's "now − timeUnixNano" is the append-to-client latency.
 //
-//   append-load DB RATE SECONDS     prints how many events it appended
+//   append-load DB RATE SECONDS [full|normal]   prints how many events it appended
 import EventLog
 import Foundation
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4, let rate = Double(arguments[2]), let seconds = Double(arguments[3]), rate > 0 else {
-    FileHandle.standardError.write(Data("usage: append-load DB RATE SECONDS\n".utf8))
+guard arguments.count >= 4, let rate = Double(arguments[2]), let seconds = Double(arguments[3]), rate > 0,
+      let durability = SQLiteEventLog.Durability(rawValue: arguments.count > 4 ? arguments[4] : "full")
+else {
+    FileHandle.standardError.write(Data("usage: append-load DB RATE SECONDS [full|normal]\n".utf8))
     exit(64)
 }
-let log = try SQLiteEventLog(path: arguments[1], options: .init(durability: .full))
+let log = try SQLiteEventLog(path: arguments[1], options: .init(durability: durability))
 let text = String(repeating: "Revenue per region is in sales.orders; sum Q2 and Q3 per region and compare. ", count: 4)
 let payload = #"{"callId":"llm-1","step":1,"text":"\#(text)"}"#
 // Appends every 5 ms the events that are due by then: steady, and batched like group commit would.
