@@ -111,6 +111,17 @@ struct QueryParameters {
         (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
+    /// The values of a list parameter that must each be one of an enum's cases.
+    func choices<Choice: RawRepresentable & CaseIterable>(_ name: String, of type: Choice.Type) throws -> [Choice] where Choice.RawValue == String {
+        try list(name).map { text in
+            guard let choice = Choice(rawValue: text) else {
+                let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError.badRequest("query parameter `\(name)` must be one of \(allowed), not `\(text)`")
+            }
+            return choice
+        }
+    }
+
     func integer(_ name: String, default value: Int64? = nil, in range: ClosedRange<Int64>) throws -> Int64? {
         guard let text = string(name) else { return value }
         guard let number = Int64(text), range.contains(number) else {

@@ -56,12 +56,7 @@ extension GlassboxServer {
             let query = QueryParameters(request)
             let asOf = try query.integer("as_of", in: 0...Int64.max)
             let limit = Int(try query.integer("limit", default: 100, in: 1...1_000)!)
-            let statuses = try query.list("status").map { text -> RunStatus in
-                guard let status = RunStatus(rawValue: text) else {
-                    throw APIError.badRequest("query parameter `status` must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), not `\(text)`")
-                }
-                return status
-            }
+            let statuses = try query.choices("status", of: RunStatus.self)
             let agent = query.string("agent"), caller = query.string("caller")
             let model = try await readModels.runs(asOf: asOf)
             let runs = model.rows.values
@@ -95,12 +90,7 @@ extension GlassboxServer {
             let query = QueryParameters(request)
             let asOf = try query.integer("as_of", in: 0...Int64.max)
             let limit = Int(try query.integer("limit", default: 1_000, in: 1...10_000)!)
-            let statuses = try query.list("status").map { text -> ToolCallStatus in
-                guard let status = ToolCallStatus(rawValue: text) else {
-                    throw APIError.badRequest("query parameter `status` must be one of \(ToolCallStatus.allCases.map(\.rawValue).joined(separator: ", ")), not `\(text)`")
-                }
-                return status
-            }
+            let statuses = try query.choices("status", of: ToolCallStatus.self)
             let run = query.string("run"), tool = query.string("tool")
             let model = try await readModels.toolCalls(asOf: asOf)
             let calls = model.rows.values
