@@ -85,10 +85,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure(message: "--dashboard \(dashboard) has no index.html; point it at the repository's dashboards/web", code: ExitStatus.invalidInput)
         }
 
+        if settings.demo, FileManager.default.fileExists(atPath: settings.db) {
+            // Read-only, so that a refused log is not touched at all (not even a WAL file).
+            let existing = try SQLiteEventLog(path: settings.db, options: .init(createIfMissing: false, readOnly: true))
+            defer { try? existing.close() }
+            try await Self.checkDemoLog(existing)
+        }
         let log = try SQLiteEventLog(path: settings.db, options: .init(
             createIfMissing: true, durability: SQLiteEventLog.Durability(rawValue: settings.durability) ?? .full,
             pollInterval: .milliseconds(settings.pollMilliseconds)))
-        if settings.demo { try await Self.checkDemoLog(log) }
 
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
