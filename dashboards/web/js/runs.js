@@ -123,6 +123,7 @@
       const tools = [h('span', {}, num(run.toolCalls || 0))];
       if (run.toolCallsDenied) tools.push(h('span', { class: 'bad-text', title: 'denied' }, ` · ⊘ ${num(run.toolCallsDenied)} denied`));
       if (run.toolCallsFailed) tools.push(h('span', { class: 'bad-text', title: 'failed' }, ` · ✕ ${num(run.toolCallsFailed)} failed`));
+      if (run.guardrailBlocks) tools.push(h('span', { class: 'bad-text', title: 'blocked by a guardrail' }, ` · ⊘ ${num(run.guardrailBlocks)} blocked`));
       if (run.approvalsPending) tools.push(h('span', { class: 'warn-text' }, ` · ◷ ${num(run.approvalsPending)} pending`));
       const href = `#/runs/${encodeURIComponent(run.runId)}`;
       return h('tr', { class: `run-row status-row-${run.status}`, dataset: { runId: run.runId, status: run.status, testid: 'run-row' } },
