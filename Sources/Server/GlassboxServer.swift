@@ -1,6 +1,7 @@
 public import EventLog
 import Foundation
 public import Glassbox
+import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 public import Logging
@@ -79,7 +80,29 @@ public struct GlassboxServer: Sendable {
         }
         addAPIRoutes(to: router)
         addStreamRoutes(to: router, webSocketRouter: webSocketRouter)
+        refuseOtherMethods(on: router)
         return (router, webSocketRouter)
+    }
+
+    /// The methods each route takes; any other gets 405 with `Allow` instead of a 404 that
+    /// would suggest the path does not exist.
+    static let routeMethods: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/healthz", [.get]), ("/metrics", [.get]), ("/api/v1/events", [.get]), ("/api/v1/types", [.get]),
+        ("/api/v1/stats", [.get]), ("/api/v1/runs", [.get]), ("/api/v1/runs/{id}", [.get]),
+        ("/api/v1/runs/{id}/events", [.get]), ("/api/v1/tool-calls", [.get]), ("/api/v1/runs/{id}/stop", [.post]),
+        ("/api/v1/audit/query", [.post]), ("/api/v1/stream", [.get]), ("/api/v1/events/stream", [.get]),
+    ]
+
+    private func refuseOtherMethods(on router: Router<GlassboxRequestContext>) {
+        for (path, methods) in Self.routeMethods {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !methods.contains(method) {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, code: "method_not_allowed",
+                                   "\(request.method) is not allowed on \(path); use \(allow)", allow: allow)
+                }
+            }
+        }
     }
 
     /// Serves until SIGINT or SIGTERM. `onReady` gets the base URL once the port is bound.

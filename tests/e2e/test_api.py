@@ -741,9 +741,10 @@ def test_unknown_routes_are_404_json(api):
 ])
 def test_wrong_method_is_a_json_error(api, method, path):
     response = api.call(method, path)
-    assert response.status_code in (405, 404), response.text
-    code = response.json()["error"]["code"]
-    assert code == ("method_not_allowed" if response.status_code == 405 else "not_found")
+    assert response.status_code == 405, response.text
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.headers["Allow"] in ("GET", "POST")
+    assert method not in response.headers["Allow"]
 
 
 def test_websocket_route_without_upgrade_is_an_error(api):
