@@ -27,8 +27,13 @@ import Testing
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            try await Task.sleep(for: .milliseconds(Int.random(in: 120...450, using: &generator)))
-            kill(process.processIdentifier, SIGKILL)
+            // The kill is timed on Dispatch, not on a Swift task: other tests block the cooperative
+            // threads in synchronous waits, and one of them may wait on a pipe this child inherited,
+            // so a task-timed kill could wait for a thread that only this kill would free.
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int.random(in: 120...450, using: &generator))) {
+                kill(pid, SIGKILL)
+            }
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal, "round \(round): the child ended before it was killed")
 
