@@ -59,14 +59,12 @@ public enum EventTimeFormat {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(30)
         func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
             var value = value
-            for _ in 0..<count {
-                bytes.append(UInt8(48 + value / divisor % 10))
-                value %= divisor
-                divisor /= 10
-                if divisor == 0 { divisor = 1 }
+            for index in stride(from: start + count - 1, through: start, by: -1) {
+                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
             }
         }
         digits(Int(parts.tm_year) + 1900, 4)

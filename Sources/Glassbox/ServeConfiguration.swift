@@ -111,16 +111,19 @@ public struct ServeConfiguration: Sendable, Equatable {
         for key in Self.keys {
             let name = "GLASSBOX_" + key.uppercased()
             guard let value = environment[name], !value.isEmpty else { continue }
-            let node: Node
-            if key == "cors_origins" {
-                node = Node.sequence(Node.Sequence(value.split(separator: ",").map {
-                    Node.scalar(Node.Scalar(String($0).trimmingCharacters(in: .whitespaces)))
-                }))
-            } else {
-                node = Node.scalar(Node.Scalar(value))
-            }
-            try apply(key: key, node: node, file: "$" + name)
+            let values = key == "cors_origins"
+                ? value.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } : [value]
+            try set(key, to: values, source: "$" + name)
         }
+    }
+
+    /// Sets one key from text, e.g. a command-line flag, with the same checks and messages as
+    /// the file; `source` names where the value came from (`--port`).
+    public mutating func set(_ key: String, to values: [String], source: String) throws {
+        let node = key == "cors_origins"
+            ? Node.sequence(Node.Sequence(values.map { Node.scalar(Node.Scalar($0)) }))
+            : Node.scalar(Node.Scalar(values.last ?? ""))
+        try apply(key: key, node: node, file: source)
     }
 }
 

@@ -38,9 +38,7 @@ public struct APIError: HTTPResponseError, Sendable {
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            let response = try await next(request, context)
-            // Hummingbird answers some failures (e.g. no route) with a bare status.
-            return response
+            return try await next(request, context)
         } catch let error as APIError {
             throw error
         } catch let error as EventLogError {

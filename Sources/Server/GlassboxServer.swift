@@ -31,7 +31,8 @@ public struct GlassboxServer: Sendable {
     let feed: LiveFeed
     let readModels: ReadModels
     let origins: OriginPolicy
-    let appendTimer: Metrics.Timer
+    /// The log, with the append-latency histogram around every append the server makes.
+    let store: InstrumentedStore
     let logger: Logger
     let webSocketMessages = RenderedMessages()
     let sseMessages = RenderedMessages()
@@ -50,7 +51,7 @@ public struct GlassboxServer: Sendable {
         feed = LiveFeed(reader: log, capacity: configuration.streamBufferEvents, startingAfter: try await log.lastSeq(), logger: logger)
         readModels = ReadModels(log: log)
         origins = OriginPolicy(configuration.corsOrigins)
-        appendTimer = Metrics.Timer(label: "glassbox_append_duration_seconds")
+        store = InstrumentedStore(log: log, timer: Metrics.Timer(label: "glassbox_append_duration_seconds"))
     }
 
     /// The dashboard folder: the configured one, else `dashboards/web` under the current
@@ -127,7 +128,7 @@ public struct GlassboxServer: Sendable {
         )
         var services: [any Service] = [app, ClosureService { await readModels.follow() }, FeedService(feed: feed)]
         if configuration.demo {
-            let demo = DemoActivity(store: InstrumentedStore(log: log, timer: appendTimer))
+            let demo = DemoActivity(store: store)
             services.append(ClosureService { await demo.run() })
         }
         // Shut down in reverse order: demo, then streams (closing with cursors), then read models, then HTTP.

@@ -205,10 +205,7 @@ extension GlassboxServer {
     }
 
     private func append(_ drafts: [EventDraft], to stream: String) async throws -> AppendResult {
-        let start = ContinuousClock.now
-        let result = try await log.append(drafts, to: stream, expectedVersion: .any)
-        appendTimer.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1)))
-        return result
+        try await store.append(drafts, to: stream, expectedVersion: .any)
     }
 }
 

@@ -79,7 +79,7 @@ struct AppendCommand: AsyncParsableCommand {
         let result = try await log.append([draft], to: stream!, expectedVersion: version)
         let position = result.positions[0]
         if json {
-            Terminal.line(#"{"seq":\#(position.seq),"id":"\#(draft.id.uuidString.lowercased())","stream":\#(Format.jsonString(stream!)),"streamVersion":\#(position.streamVersion),"deduplicated":\#(result.deduplicated)}"#)
+            Terminal.line(#"{"seq":\#(position.seq),"id":"\#(draft.id.uuidString.lowercased())","stream":\#(JSONText.string(stream!)),"streamVersion":\#(position.streamVersion),"deduplicated":\#(result.deduplicated)}"#)
         } else if result.deduplicated {
             Terminal.line("already in the log at seq \(position.seq) (\(stream!) version \(position.streamVersion)); nothing appended")
         } else {
@@ -136,7 +136,7 @@ struct AppendCommand: AsyncParsableCommand {
             let result = try await log.append(pending.map(\.draft), to: first.stream,
                                               expectedVersion: first.expectedVersion ?? .any)
             for (line, position) in zip(pending, result.positions) {
-                Terminal.line(#"{"line":\#(line.number),"seq":\#(position.seq),"id":"\#(line.draft.id.uuidString.lowercased())","stream":\#(Format.jsonString(line.stream)),"streamVersion":\#(position.streamVersion)}"#)
+                Terminal.line(#"{"line":\#(line.number),"seq":\#(position.seq),"id":"\#(line.draft.id.uuidString.lowercased())","stream":\#(JSONText.string(line.stream)),"streamVersion":\#(position.streamVersion)}"#)
             }
             pending.removeAll()
         }
@@ -247,7 +247,7 @@ struct TailCommand: AsyncParsableCommand {
     }
 
     private func show(_ event: Event) {
-        Terminal.line(json ? Format.eventJSON(event) : Format.eventLine(event, full: full))
+        Terminal.line(json ? event.jsonLine : Format.eventLine(event, full: full))
     }
 }
 

@@ -68,25 +68,10 @@ enum Format {
     }
 
     /// Unix nanoseconds as RFC 3339 UTC with milliseconds: 2026-11-25T10:04:05.123Z.
-    static func time(_ nanoseconds: Int64, fractionDigits: Int = 3) -> String {
-        let seconds = nanoseconds / 1_000_000_000
-        let fraction = nanoseconds % 1_000_000_000
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        let digits = String(format: "%09lld", fraction).prefix(fractionDigits)
-        return "\(base).\(digits)Z"
+    static func time(_ nanoseconds: Int64) -> String {
+        // The log's own format has nine fraction digits; people need three.
+        String(EventTimeFormat.rfc3339(nanoseconds).dropLast(7)) + "Z"
     }
-
-    /// A JSON string literal.
-    static func jsonString(_ text: String) -> String { JSONText.string(text) }
-
-    static func jsonOptional(_ text: String?) -> String { JSONText.optional(text) }
-
-    /// The whole envelope as one line of JSON; the payload is embedded as stored.
-    static func eventJSON(_ event: Event) -> String { event.jsonLine }
 
     /// One event as a line for people: seq, time, stream and version, type, actor, payload.
     /// Unless `full`, the payload is cut to fit the terminal (or 120 characters when not on one).

@@ -51,35 +51,21 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             settings = try ServeConfiguration.load(file: config ?? "glassbox.yaml", required: config != nil,
                                                    environment: ProcessInfo.processInfo.environment)
+            // Flags win, checked like every other source.
+            let flags: [(key: String, flag: String, values: [String]?)] = [
+                ("db", "--db", db.map { [$0] }), ("durability", "--durability", durability.map { [$0] }),
+                ("host", "--host", host.map { [$0] }), ("port", "--port", port.map { [String($0)] }),
+                ("dashboard", "--dashboard", dashboard.map { [$0] }),
+                ("cors_origins", "--cors-origin", corsOrigins.isEmpty ? nil : corsOrigins),
+                ("demo", "--demo", demo ? ["true"] : nil), ("heartbeat_seconds", "--heartbeat", heartbeat.map { [String($0)] }),
+                ("stream_buffer_events", "--stream-buffer", streamBuffer.map { [String($0)] }),
+                ("stream_stall_timeout_seconds", "--stream-stall-timeout", stallTimeout.map { [String($0)] }),
+            ]
+            for (key, flag, values) in flags {
+                if let values { try settings.set(key, to: values, source: flag) }
+            }
         } catch let error as ConfigurationError {
             throw CommandFailure(message: "configuration: \(error)", code: ExitStatus.invalidInput)
-        }
-        if let db { settings.db = db }
-        if let durability {
-            guard SQLiteEventLog.Durability(rawValue: durability) != nil else {
-                throw CommandFailure(message: "--durability must be full or normal, not \(durability)", code: ExitStatus.invalidInput)
-            }
-            settings.durability = durability
-        }
-        if let host { settings.host = host }
-        if let port {
-            guard (0...65_535).contains(port) else { throw CommandFailure(message: "--port must be from 0 to 65535", code: ExitStatus.invalidInput) }
-            settings.port = port
-        }
-        if let dashboard { settings.dashboard = dashboard }
-        if !corsOrigins.isEmpty { settings.corsOrigins = corsOrigins }
-        if demo { settings.demo = true }
-        if let heartbeat {
-            guard heartbeat >= 0.1 else { throw CommandFailure(message: "--heartbeat must be at least 0.1 seconds", code: ExitStatus.invalidInput) }
-            settings.heartbeatSeconds = heartbeat
-        }
-        if let streamBuffer {
-            guard streamBuffer >= 100 else { throw CommandFailure(message: "--stream-buffer must be at least 100 events", code: ExitStatus.invalidInput) }
-            settings.streamBufferEvents = streamBuffer
-        }
-        if let stallTimeout {
-            guard stallTimeout >= 0.1 else { throw CommandFailure(message: "--stream-stall-timeout must be at least 0.1 seconds", code: ExitStatus.invalidInput) }
-            settings.streamStallTimeoutSeconds = stallTimeout
         }
         if let dashboard = settings.dashboard, !FileManager.default.fileExists(atPath: dashboard + "/index.html") {
             throw CommandFailure(message: "--dashboard \(dashboard) has no index.html; point it at the repository's dashboards/web", code: ExitStatus.invalidInput)

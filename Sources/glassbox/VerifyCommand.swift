@@ -28,13 +28,13 @@ struct VerifyCommand: AsyncParsableCommand {
         let seconds = Format.seconds(report.duration)
         if json {
             let chainBreak = report.chainBreak.map {
-                #"{"seq":\#($0.seq),"kind":"\#($0.kind.rawValue)","detail":\#(Format.jsonString($0.detail))}"#
+                #"{"seq":\#($0.seq),"kind":"\#($0.kind.rawValue)","detail":\#(JSONText.string($0.detail))}"#
             } ?? "null"
-            let problems = report.storageProblems.map(Format.jsonString).joined(separator: ",")
+            let problems = report.storageProblems.map(JSONText.string).joined(separator: ",")
             Terminal.line("""
-                {"path":\(Format.jsonString(log.path)),"intact":\(report.isIntact),"eventsChecked":\(report.eventsChecked),\
+                {"path":\(JSONText.string(log.path)),"intact":\(report.isIntact),"eventsChecked":\(report.eventsChecked),\
                 "lastSeq":\(report.lastSeq),"headHash":"\(report.headHash.hex)","chainBreak":\(chainBreak),\
-                "storageProblems":[\(problems)],"truncation":\(Format.jsonOptional(report.truncation)),"seconds":\(seconds)}
+                "storageProblems":[\(problems)],"truncation":\(JSONText.optional(report.truncation)),"seconds":\(seconds)}
                 """)
         } else {
             Terminal.line("verify \(log.path)")
@@ -100,7 +100,7 @@ struct AuditCommand: AsyncParsableCommand {
         if json {
             for row in result.rows {
                 let fields = zip(result.columns, row).map { column, value in
-                    Format.jsonString(column) + ":" + jsonValue(value)
+                    JSONText.string(column) + ":" + jsonValue(value)
                 }
                 Terminal.line("{" + fields.joined(separator: ",") + "}")
             }
@@ -121,8 +121,8 @@ struct AuditCommand: AsyncParsableCommand {
         case .null: return "null"
         case .integer(let number): return String(number)
         case .real(let number): return number.isFinite ? String(number) : "null"
-        case .text(let text): return Format.jsonString(text)
-        case .blob: return Format.jsonString(value.description)
+        case .text(let text): return JSONText.string(text)
+        case .blob: return JSONText.string(value.description)
         }
     }
 }
