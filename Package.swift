@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "GlassboxTesting", targets: ["GlassboxTesting"]),
+        .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "Glassbox", targets: ["Glassbox"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -33,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -65,11 +68,27 @@ let package = Package(
             dependencies: ["EventLog", "GlassboxProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: upcomingFeatures
         ),
+        // Events to OTLP spans and log records, and the exporter that delivers them.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "EventLog", "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         // The platform: configuration and the services `glassbox serve` runs beside the API.
         .target(
             name: "Glassbox",
             dependencies: [
-                "EventLog", "Projections", "GlassboxProto",
+                "EventLog", "Projections", "GlassboxProto", "Telemetry",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -98,6 +117,7 @@ let package = Package(
             name: "glassbox",
             dependencies: [
                 "Glassbox",
+                "Telemetry",
                 "Server",
                 "EventLog",
                 "Projections",

@@ -48,6 +48,7 @@ public enum EventCatalog {
         ("auth.failed", Glassbox_V1_AuthFailed.self),
         ("policy.loaded", Glassbox_V1_PolicyLoaded.self),
         ("audit.queried", Glassbox_V1_AuditQueried.self),
+        ("export.rejected", Glassbox_V1_ExportRejected.self),
     ]
 
     /// All known event types, in table order.

@@ -53,12 +53,16 @@ public struct EventFilter: Sendable, Hashable {
     public var traceID: String?
     /// An actor or pattern, e.g. `*@user:alice`.
     public var actor: String?
+    /// Only events of this span (16 hex digits): how a span's events are found again.
+    public var spanID: String?
 
-    public init(stream: String? = nil, types: [String] = [], traceID: String? = nil, actor: String? = nil) {
+    public init(stream: String? = nil, types: [String] = [], traceID: String? = nil, actor: String? = nil,
+                spanID: String? = nil) {
         self.stream = stream
         self.types = types
         self.traceID = traceID
         self.actor = actor
+        self.spanID = spanID
     }
 }
 
@@ -89,8 +93,9 @@ public struct EventQuery: Sendable, Hashable {
 extension EventFilter {
     /// Whether an event with these envelope fields passes the filter, with the same
     /// meaning as the SQL the log runs for it (GLOB patterns, case-sensitive).
-    public func matches(type: String, stream: String, actor: String, traceID: String?) -> Bool {
+    public func matches(type: String, stream: String, actor: String, traceID: String?, spanID: String? = nil) -> Bool {
         if let pattern = self.stream, !Glob.matches(pattern, stream) { return false }
+        if let wanted = self.spanID, wanted != spanID { return false }
         if !types.isEmpty, !types.contains(where: { Glob.matches($0, type) }) { return false }
         if let pattern = self.traceID, pattern != traceID { return false }
         if let pattern = self.actor, !Glob.matches(pattern, actor) { return false }

@@ -159,6 +159,10 @@ enum EventRows {
             conditions.append("trace_id = ?")
             arguments.append(traceID.lowercased())
         }
+        if let spanID = filter.spanID {
+            conditions.append("span_id = ?")
+            arguments.append(spanID.lowercased())
+        }
         if let actor = filter.actor {
             conditions.append(isPattern(actor) ? "actor GLOB ?" : "actor = ?")
             arguments.append(actor)

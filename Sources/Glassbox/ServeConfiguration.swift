@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Yams
 
 /// Everything `glassbox serve` needs to know, merged from three layers: built-in defaults,
@@ -37,6 +37,8 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var auditTimeoutMilliseconds = 30_000
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 1 << 20
+    /// Where traces (and optionally log records) are exported; see ``TelemetrySettings``.
+    public var telemetry = TelemetrySettings()
 
     public init() {}
 
@@ -53,6 +55,7 @@ public struct ServeConfiguration: Sendable, Equatable {
             }
         }
         try configuration.apply(environment: environment)
+        try configuration.telemetry.apply(environment: environment)
         return configuration
     }
 
@@ -93,6 +96,7 @@ public struct ServeConfiguration: Sendable, Equatable {
         case "audit_max_rows": auditMaxRows = try setting.integer(in: 1...1_000_000)
         case "audit_timeout_ms": auditTimeoutMilliseconds = try setting.integer(in: 1...600_000)
         case "max_body_bytes": maxBodyBytes = try setting.integer(in: 1_024...(1 << 30))
+        case "otlp": try telemetry.apply(yaml: node, file: file)
         default:
             throw ConfigurationError(file: file, node: node,
                                      message: "unknown key `\(key)`; known keys: \(Self.keys.joined(separator: ", "))")
@@ -103,12 +107,12 @@ public struct ServeConfiguration: Sendable, Equatable {
     public static let keys = [
         "db", "durability", "host", "port", "dashboard", "cors_origins", "demo", "heartbeat_seconds",
         "stream_buffer_events", "stream_stall_timeout_seconds", "poll_milliseconds", "audit_max_rows",
-        "audit_timeout_ms", "max_body_bytes",
+        "audit_timeout_ms", "max_body_bytes", "otlp",
     ]
 
     /// Applies `GLASSBOX_<KEY>` variables; lists are comma-separated.
     public mutating func apply(environment: [String: String]) throws {
-        for key in Self.keys {
+        for key in Self.keys where key != "otlp" {
             let name = "GLASSBOX_" + key.uppercased()
             guard let value = environment[name], !value.isEmpty else { continue }
             let values = key == "cors_origins"
@@ -164,7 +168,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
 }
 
 /// One key's value with the conversions and the errors that name the key.
-private struct Setting {
+struct Setting {
     let key: String
     let node: Node
     let file: String

@@ -21,6 +21,7 @@ public let payloadFieldTable: [String: [(name: String, type: String)]] = [
     "glassbox.v1.AuthFailed": [("scheme", "string"), ("reason", "string"), ("route", "string"), ("remoteAddress", "string"), ("principalHint", "string")],
     "glassbox.v1.PolicyLoaded": [("source", "string"), ("sha256", "string"), ("roles", "uint32"), ("rules", "uint32"), ("loadedBy", "string")],
     "glassbox.v1.AuditQueried": [("principal", "string"), ("query", "string"), ("rows", "uint32"), ("durationMs", "uint32"), ("truncated", "bool"), ("error", "string")],
+    "glassbox.v1.ExportRejected": [("destination", "string"), ("signal", "string"), ("endpoint", "string"), ("fromSeq", "int64"), ("throughSeq", "int64"), ("items", "uint32"), ("rejectedItems", "uint32"), ("httpStatus", "uint32"), ("message", "string")],
     "glassbox.v1.RunStarted": [("runId", "string"), ("agent", "string"), ("agentVersion", "string"), ("task", "string"), ("caller", "string"), ("provider", "string"), ("model", "string"), ("missionId", "string"), ("step", "string"), ("labels", "map<string, string>"), ("budget", "RunBudget")],
     "glassbox.v1.RunBudget": [("maxSteps", "uint32"), ("maxTokens", "uint32"), ("maxCostUsd", "double"), ("maxWallSeconds", "uint32")],
     "glassbox.v1.RunCompleted": [("runId", "string"), ("output", "string"), ("steps", "uint32")],

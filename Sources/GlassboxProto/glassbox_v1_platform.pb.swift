@@ -166,6 +166,42 @@ public nonisolated struct Glassbox_V1_AuditQueried: Sendable {
   public init() {}
 }
 
+/// export.rejected: an OTLP collector refused telemetry for good (a status that
+/// must not be retried, or a partial success). The events in the range can be
+/// sent again with `glassbox export otlp --from … --to …` once the cause is fixed.
+public nonisolated struct Glassbox_V1_ExportRejected: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The destination's name in the configuration, e.g. "default".
+  public var destination: String = String()
+
+  /// "traces" or "logs".
+  public var signal: String = String()
+
+  public var endpoint: String = String()
+
+  /// The range of the log the batch was built from.
+  public var fromSeq: Int64 = 0
+
+  public var throughSeq: Int64 = 0
+
+  /// Spans or log records in the batch, and how many the collector rejected.
+  public var items: UInt32 = 0
+
+  public var rejectedItems: UInt32 = 0
+
+  /// The HTTP status; 200 for a partial success.
+  public var httpStatus: UInt32 = 0
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "glassbox.v1"
@@ -500,6 +536,76 @@ nonisolated extension Glassbox_V1_AuditQueried: SwiftProtobuf.Message, SwiftProt
     if lhs.durationMs != rhs.durationMs {return false}
     if lhs.truncated != rhs.truncated {return false}
     if lhs.error != rhs.error {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Glassbox_V1_ExportRejected: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportRejected"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destination\0\u{1}signal\0\u{1}endpoint\0\u{3}from_seq\0\u{3}through_seq\0\u{1}items\0\u{3}rejected_items\0\u{3}http_status\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.destination) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.signal) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.endpoint) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.fromSeq) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.throughSeq) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.items) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.rejectedItems) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.httpStatus) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.destination.isEmpty {
+      try visitor.visitSingularStringField(value: self.destination, fieldNumber: 1)
+    }
+    if !self.signal.isEmpty {
+      try visitor.visitSingularStringField(value: self.signal, fieldNumber: 2)
+    }
+    if !self.endpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.endpoint, fieldNumber: 3)
+    }
+    if self.fromSeq != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromSeq, fieldNumber: 4)
+    }
+    if self.throughSeq != 0 {
+      try visitor.visitSingularInt64Field(value: self.throughSeq, fieldNumber: 5)
+    }
+    if self.items != 0 {
+      try visitor.visitSingularUInt32Field(value: self.items, fieldNumber: 6)
+    }
+    if self.rejectedItems != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rejectedItems, fieldNumber: 7)
+    }
+    if self.httpStatus != 0 {
+      try visitor.visitSingularUInt32Field(value: self.httpStatus, fieldNumber: 8)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Glassbox_V1_ExportRejected, rhs: Glassbox_V1_ExportRejected) -> Bool {
+    if lhs.destination != rhs.destination {return false}
+    if lhs.signal != rhs.signal {return false}
+    if lhs.endpoint != rhs.endpoint {return false}
+    if lhs.fromSeq != rhs.fromSeq {return false}
+    if lhs.throughSeq != rhs.throughSeq {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.rejectedItems != rhs.rejectedItems {return false}
+    if lhs.httpStatus != rhs.httpStatus {return false}
+    if lhs.message != rhs.message {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

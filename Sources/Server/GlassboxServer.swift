@@ -127,11 +127,23 @@ public struct GlassboxServer: Sendable {
             logger: logger
         )
         var services: [any Service] = [app, ClosureService { await readModels.follow() }, FeedService(feed: feed)]
+        for warning in configuration.telemetry.warnings { logger.warning("\(warning)") }
+        let export = TelemetryExport(store: log, settings: configuration.telemetry, logger: logger)
+        if !export.isEmpty {
+            let logger = logger
+            services.append(ClosureService {
+                do {
+                    try await export.run()
+                } catch {
+                    logger.error("OTLP export stopped: \(error); it resumes from its checkpoint at the next start")
+                }
+            })
+        }
         if configuration.demo {
             let demo = DemoActivity(store: store)
             services.append(ClosureService { await demo.run() })
         }
-        // Shut down in reverse order: demo, then streams (closing with cursors), then read models, then HTTP.
+        // Shut down in reverse order: demo, then the exporters (checkpoints saved), then streams (closing with cursors), then read models, then HTTP.
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A client that never reads must not hold the shutdown forever.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)

@@ -18,10 +18,12 @@ struct Glassbox: AsyncParsableCommand {
               3   conflict: the stream is not at --expected-version
               4   the log cannot be used: missing, not a Glassbox log, from
                   a newer Glassbox, damaged, or locked by another process
+              5   export incomplete: the collector stayed unreachable or
+                  refused items (the message says what to re-run)
               64  command-line usage error
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, DemoCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, LogCommand.self, ExportCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self]
     )
 
     /// Runs the command and turns Glassbox's errors into one line on stderr and a documented exit code.
@@ -54,6 +56,7 @@ enum ExitStatus {
     static let invalidInput: Int32 = 2
     static let conflict: Int32 = 3
     static let unusableLog: Int32 = 4
+    static let exportIncomplete: Int32 = 5
 
     static func of(_ error: EventLogError) -> Int32 {
         switch error {

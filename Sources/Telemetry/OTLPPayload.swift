@@ -1,0 +1,233 @@
+import Foundation
+import GlassboxProto
+import SwiftProtobuf
+
+/// The body of one OTLP/HTTP request, in protobuf (the default) or OTLP/JSON.
+///
+/// OTLP/JSON is not protobuf's JSON mapping: ids are hex rather than base64 and enums
+/// are numbers, so it is written here rather than by SwiftProtobuf.
+enum OTLPPayload {
+    static func traces(_ spans: [OTLPSpan], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) throws -> [UInt8] {
+        var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
+        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+        resourceSpans.resource = resource.otlp
+        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+        scopeSpans.scope = TelemetryResource.scope
+        scopeSpans.spans = spans
+        resourceSpans.scopeSpans = [scopeSpans]
+        request.resourceSpans = [resourceSpans]
+        switch encoding {
+        case .protobuf: return try request.serializedBytes()
+        case .json:
+            var out = JSONOut()
+            out.traces(request)
+            return out.bytes
+        }
+    }
+
+    static func logs(_ records: [OTLPLogRecord], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) throws -> [UInt8] {
+        var request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest()
+        var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
+        resourceLogs.resource = resource.otlp
+        var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
+        scopeLogs.scope = TelemetryResource.scope
+        scopeLogs.logRecords = records
+        resourceLogs.scopeLogs = [scopeLogs]
+        request.resourceLogs = [resourceLogs]
+        switch encoding {
+        case .protobuf: return try request.serializedBytes()
+        case .json:
+            var out = JSONOut()
+            out.logs(request)
+            return out.bytes
+        }
+    }
+
+    /// Reads a 200 answer: how many items the collector rejected and why (partial success).
+    static func partialSuccess(_ body: [UInt8], signal: OTLPDestination.Signal, encoding: OTLPDestination.WireProtocol) -> (rejected: Int64, message: String) {
+        guard !body.isEmpty else { return (0, "") }
+        switch encoding {
+        case .protobuf:
+            switch signal {
+            case .traces:
+                guard let response = try? Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse(serializedBytes: body) else { return (0, "") }
+                return (response.partialSuccess.rejectedSpans, response.partialSuccess.errorMessage)
+            case .logs:
+                guard let response = try? Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse(serializedBytes: body) else { return (0, "") }
+                return (response.partialSuccess.rejectedLogRecords, response.partialSuccess.errorMessage)
+            }
+        case .json:
+            guard let json = PayloadJSON.parse(String(decoding: body, as: UTF8.self)),
+                  let partial = json["partialSuccess"] ?? json["partial_success"] else { return (0, "") }
+            let rejected = partial["rejectedSpans"] ?? partial["rejected_spans"] ?? partial["rejectedLogRecords"] ?? partial["rejected_log_records"]
+            return (rejected?.integer ?? 0, (partial["errorMessage"] ?? partial["error_message"])?.string ?? "")
+        }
+    }
+
+    /// The message of an error answer (a `google.rpc.Status`, or whatever text came back).
+    static func errorMessage(_ body: [UInt8], contentType: String?) -> String {
+        guard !body.isEmpty else { return "" }
+        if contentType?.contains("protobuf") == true, let status = try? Google_Rpc_Status(serializedBytes: body), !status.message.isEmpty {
+            return status.message
+        }
+        let text = String(decoding: body.prefix(2_000), as: UTF8.self)
+        if let json = PayloadJSON.parse(text), let message = json["message"]?.string { return message }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A writer of OTLP/JSON for the messages Glassbox sends.
+private struct JSONOut {
+    var text = ""
+
+    init() { text.reserveCapacity(64 * 1024) }
+
+    var bytes: [UInt8] { Array(text.utf8) }
+
+    mutating func traces(_ request: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest) {
+        text += "{\"resourceSpans\":["
+        for (index, resourceSpans) in request.resourceSpans.enumerated() {
+            if index > 0 { text += "," }
+            text += "{\"resource\":"
+            resource(resourceSpans.resource)
+            text += ",\"scopeSpans\":["
+            for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
+                if scopeIndex > 0 { text += "," }
+                text += "{\"scope\":"
+                scope(scopeSpans.scope)
+                text += ",\"spans\":["
+                for (spanIndex, span) in scopeSpans.spans.enumerated() {
+                    if spanIndex > 0 { text += "," }
+                    self.span(span)
+                }
+                text += "]}"
+            }
+            text += "]}"
+        }
+        text += "]}"
+    }
+
+    mutating func logs(_ request: Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest) {
+        text += "{\"resourceLogs\":["
+        for (index, resourceLogs) in request.resourceLogs.enumerated() {
+            if index > 0 { text += "," }
+            text += "{\"resource\":"
+            resource(resourceLogs.resource)
+            text += ",\"scopeLogs\":["
+            for (scopeIndex, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
+                if scopeIndex > 0 { text += "," }
+                text += "{\"scope\":"
+                scope(scopeLogs.scope)
+                text += ",\"logRecords\":["
+                for (recordIndex, record) in scopeLogs.logRecords.enumerated() {
+                    if recordIndex > 0 { text += "," }
+                    self.record(record)
+                }
+                text += "]}"
+            }
+            text += "]}"
+        }
+        text += "]}"
+    }
+
+    private mutating func resource(_ resource: Opentelemetry_Proto_Resource_V1_Resource) {
+        text += "{\"attributes\":"
+        attributes(resource.attributes)
+        text += "}"
+    }
+
+    private mutating func scope(_ scope: Opentelemetry_Proto_Common_V1_InstrumentationScope) {
+        text += "{\"name\":"
+        PayloadJSON.quote(scope.name, into: &text)
+        text += ",\"version\":"
+        PayloadJSON.quote(scope.version, into: &text)
+        text += "}"
+    }
+
+    private mutating func span(_ span: OTLPSpan) {
+        text += "{\"traceId\":\"" + HexID.hex(span.traceID) + "\",\"spanId\":\"" + HexID.hex(span.spanID) + "\""
+        if !span.parentSpanID.isEmpty { text += ",\"parentSpanId\":\"" + HexID.hex(span.parentSpanID) + "\"" }
+        text += ",\"name\":"
+        PayloadJSON.quote(span.name, into: &text)
+        text += ",\"kind\":\(span.kind.rawValue)"
+        text += ",\"startTimeUnixNano\":\"\(span.startTimeUnixNano)\",\"endTimeUnixNano\":\"\(span.endTimeUnixNano)\""
+        text += ",\"attributes\":"
+        attributes(span.attributes)
+        if !span.events.isEmpty {
+            text += ",\"events\":["
+            for (index, event) in span.events.enumerated() {
+                if index > 0 { text += "," }
+                text += "{\"timeUnixNano\":\"\(event.timeUnixNano)\",\"name\":"
+                PayloadJSON.quote(event.name, into: &text)
+                text += ",\"attributes\":"
+                attributes(event.attributes)
+                text += "}"
+            }
+            text += "]"
+        }
+        if span.hasStatus {
+            text += ",\"status\":{\"code\":\(span.status.code.rawValue)"
+            if !span.status.message.isEmpty {
+                text += ",\"message\":"
+                PayloadJSON.quote(span.status.message, into: &text)
+            }
+            text += "}"
+        }
+        text += "}"
+    }
+
+    private mutating func record(_ record: OTLPLogRecord) {
+        text += "{\"timeUnixNano\":\"\(record.timeUnixNano)\",\"observedTimeUnixNano\":\"\(record.observedTimeUnixNano)\""
+        text += ",\"severityNumber\":\(record.severityNumber.rawValue),\"severityText\":"
+        PayloadJSON.quote(record.severityText, into: &text)
+        text += ",\"eventName\":"
+        PayloadJSON.quote(record.eventName, into: &text)
+        if !record.traceID.isEmpty { text += ",\"traceId\":\"" + HexID.hex(record.traceID) + "\"" }
+        if !record.spanID.isEmpty { text += ",\"spanId\":\"" + HexID.hex(record.spanID) + "\"" }
+        if record.hasBody {
+            text += ",\"body\":"
+            value(record.body)
+        }
+        text += ",\"attributes\":"
+        attributes(record.attributes)
+        text += "}"
+    }
+
+    private mutating func attributes(_ items: [OTLPKeyValue]) {
+        text += "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { text += "," }
+            text += "{\"key\":"
+            PayloadJSON.quote(item.key, into: &text)
+            text += ",\"value\":"
+            value(item.value)
+            text += "}"
+        }
+        text += "]"
+    }
+
+    private mutating func value(_ value: OTLPAnyValue) {
+        switch value.value {
+        case .stringValue(let string)?:
+            text += "{\"stringValue\":"
+            PayloadJSON.quote(string, into: &text)
+            text += "}"
+        case .boolValue(let bool)?: text += "{\"boolValue\":\(bool)}"
+        case .intValue(let int)?: text += "{\"intValue\":\"\(int)\"}"
+        case .doubleValue(let double)?: text += double.isFinite ? "{\"doubleValue\":\(double)}" : "{\"stringValue\":\"\(double)\"}"
+        case .arrayValue(let array)?:
+            text += "{\"arrayValue\":{\"values\":["
+            for (index, item) in array.values.enumerated() {
+                if index > 0 { text += "," }
+                self.value(item)
+            }
+            text += "]}}"
+        case .kvlistValue(let list)?:
+            text += "{\"kvlistValue\":{\"values\":"
+            attributes(list.values)
+            text += "}}"
+        case .bytesValue(let data)?: text += "{\"bytesValue\":\"\(data.base64EncodedString())\"}"
+        case nil: text += "{}"
+        }
+    }
+}
