@@ -144,6 +144,14 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "TelemetryTests",
+            dependencies: [
+                "Telemetry", "EventLog", "GlassboxTesting", "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "ServerTests",
             dependencies: ["Server", "Glassbox", "EventLog", "Projections", "GlassboxTesting"],
             swiftSettings: upcomingFeatures

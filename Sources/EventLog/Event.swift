@@ -135,6 +135,32 @@ public struct TraceContext: Sendable, Hashable {
         TraceContext(validTraceID: randomHex(bytes: 16), spanID: randomHex(bytes: 8), parentSpanID: nil)
     }
 
+    /// A new span that continues the trace of a W3C `traceparent` header
+    /// (`00-<trace-id>-<parent-id>-<flags>`): same trace id, the caller's span as parent.
+    /// Nil when the header is invalid, which W3C Trace Context says to ignore: the caller
+    /// then starts a new trace.
+    ///
+    /// ```swift
+    /// let trace = TraceContext(continuing: request.headers["traceparent"]) ?? .newTrace()
+    /// ```
+    public init?(continuing traceparent: String?) {
+        guard let header = traceparent?.trimmingCharacters(in: .whitespaces) else { return nil }
+        let bytes = Array(header.utf8)
+        func isHex(_ range: Range<Int>) -> Bool {
+            bytes[range].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        }
+        // version "-" trace-id "-" parent-id "-" flags: 2+1+32+1+16+1+2 = 55 characters.
+        guard bytes.count >= 55, isHex(0..<2), bytes[2] == 45, bytes[35] == 45, bytes[52] == 45,
+              isHex(3..<35), isHex(36..<52), isHex(53..<55) else { return nil }
+        let version = String(decoding: bytes[0..<2], as: UTF8.self)
+        // Version ff is invalid; version 00 is exactly 55 characters; later versions may append "-…".
+        guard version != "ff", version == "00" ? bytes.count == 55 : (bytes.count == 55 || bytes[55] == 45) else { return nil }
+        let traceID = String(decoding: bytes[3..<35], as: UTF8.self)
+        let parentID = String(decoding: bytes[36..<52], as: UTF8.self)
+        guard traceID.utf8.contains(where: { $0 != 48 }), parentID.utf8.contains(where: { $0 != 48 }) else { return nil }
+        self.init(validTraceID: traceID, spanID: TraceContext.randomHex(bytes: 8), parentSpanID: parentID)
+    }
+
     /// A new span in the same trace whose parent is this span.
     public func newChild() -> TraceContext {
         TraceContext(validTraceID: traceID, spanID: TraceContext.randomHex(bytes: 8), parentSpanID: spanID)

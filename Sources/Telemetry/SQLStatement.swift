@@ -11,6 +11,9 @@ struct SQLStatement {
 
     init(_ sql: String) {
         var tokens: [Substring] = []
+        // Parenthesis depth of each word, to find a CTE's main statement.
+        var depths: [Int] = []
+        var depth = 0
         var sanitized = ""
         sanitized.reserveCapacity(sql.utf8.count)
         let scalars = Array(sql.unicodeScalars)
@@ -51,9 +54,12 @@ struct SQLStatement {
                 let text = String(word)
                 sanitized += text
                 tokens.append(Substring(text))
+                depths.append(depth)
                 previousWasWord = true
                 continue
             }
+            if scalar == "(" { depth += 1 }
+            if scalar == ")" { depth = max(0, depth - 1) }
             sanitized.unicodeScalars.append(scalar)
             previousWasWord = false
             index += 1
@@ -65,8 +71,9 @@ struct SQLStatement {
                                        "TRUNCATE", "WITH", "EXPLAIN", "COPY", "GRANT", "REVOKE", "PRAGMA", "ATTACH"]
         var operation = upper.first(where: { operations.contains($0) })
         if operation == "WITH" {
-            // A CTE: the operation is the statement after the WITH clauses; take the last top-level verb.
-            operation = upper.last(where: { ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"].contains($0) }) ?? "SELECT"
+            // A CTE: the operation is the first statement outside the WITH clauses' parentheses.
+            let main = upper.indices.first { depths[$0] == 0 && ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"].contains(upper[$0]) }
+            operation = main.map { upper[$0] } ?? "SELECT"
         }
         self.operation = operation
         var tables: Set<String> = []

@@ -20,12 +20,20 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var location: LogLocation
     @OptionGroup var durability: DurabilityOption
+    @Option(help: ArgumentHelp(
+        "A W3C traceparent (00-<trace-id>-<span-id>-<flags>) the run continues, as a run started by a request carrying it would. An invalid value is ignored, as W3C Trace Context asks.",
+        valueName: "header"))
+    var traceparent: String?
 
     func run() async throws {
         let log = try location.openForWriting(durability: try durability.resolved())
         defer { try? log.close() }
         let runID = "demo-" + String(UUID.version7().uuidString.lowercased().suffix(12))
-        let drafts = try DemoRun(runID: runID, endingAt: EventClock.now()).drafts()
+        let trace = TraceContext(continuing: traceparent)
+        if traceparent != nil, trace == nil {
+            Terminal.note("glassbox: warning: --traceparent is not a valid W3C traceparent; the run starts a new trace")
+        }
+        let drafts = try DemoRun(runID: runID, endingAt: EventClock.now(), root: trace ?? .newTrace()).drafts()
         let result = try await log.append(drafts, to: "run/\(runID)", expectedVersion: .noStream)
         Terminal.line("appended run \(runID): \(drafts.count) events, seq \(result.firstSeq)–\(result.lastSeq), to \(log.path)")
         Terminal.line("next: glassbox log tail   ·   glassbox projections show runs   ·   glassbox verify")
@@ -36,12 +44,13 @@ struct DemoCommand: AsyncParsableCommand {
 struct DemoRun {
     let runID: String
     let endingAt: Int64
+    /// The run's own span: a new trace, or one continuing a caller's trace.
+    let root: TraceContext
 
     private let actor = "agent:analyst@user:demo"
     private let model = "scripted-demo"
 
     func drafts() throws -> [EventDraft] {
-        let root = TraceContext.newTrace()
         var events: [(offsetMs: Int64, payload: any EventPayload, trace: TraceContext)] = []
 
         var started = Glassbox_V1_RunStarted()
