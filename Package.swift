@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "Glassbox", "EventLog", "Projections", "GlassboxTesting"],
+            dependencies: ["Server", "Glassbox", "EventLog", "Projections", "GlassboxTesting", "Telemetry"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

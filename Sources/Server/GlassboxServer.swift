@@ -127,7 +127,6 @@ public struct GlassboxServer: Sendable {
             logger: logger
         )
         var services: [any Service] = [app, ClosureService { await readModels.follow() }, FeedService(feed: feed)]
-        for warning in configuration.telemetry.warnings { logger.warning("\(warning)") }
         let export = TelemetryExport(store: log, settings: configuration.telemetry, logger: logger)
         if !export.isEmpty {
             let logger = logger

@@ -85,7 +85,7 @@ public struct OTLPExporter: Sendable {
             while !Task.isCancelled {
                 let page = try await reader.events(EventQuery(after: batch.cursor, limit: pageSize))
                 if page.isEmpty {
-                    try await batch.flush()
+                    try await batch.drain()
                     if batch.progress.exportedThrough > saved {
                         try await checkpoints.saveCheckpoint(batch.progress.exportedThrough, of: consumer)
                         saved = batch.progress.exportedThrough
@@ -95,7 +95,7 @@ public struct OTLPExporter: Sendable {
                     continue
                 }
                 try await batch.add(page)
-                if page.count < pageSize { try await batch.flush() }
+                if page.count < pageSize { try await batch.drain() }
                 if batch.progress.exportedThrough > saved, ContinuousClock.now - lastSave >= checkpointInterval {
                     try await checkpoints.saveCheckpoint(batch.progress.exportedThrough, of: consumer)
                     saved = batch.progress.exportedThrough
@@ -105,6 +105,7 @@ public struct OTLPExporter: Sendable {
             }
         } catch is CancellationError {
             // Shutting down: keep what the collector already accepted.
+            batch.inFlight?.cancel()
         }
         let through = batch.progress.exportedThrough
         if through > saved {
@@ -133,7 +134,7 @@ public struct OTLPExporter: Sendable {
             if page.isEmpty { break }
             try await batch.add(page)
         }
-        try await batch.flush()
+        try await batch.drain()
         batch.progress.exportedThrough = max(batch.progress.exportedThrough, through)
         report?(batch.progress)
         return batch.progress
@@ -153,6 +154,8 @@ struct Batch {
     var progress = ExportProgress()
     var giveUpAfter: Double?
     var report: (@Sendable (ExportProgress) -> Void)?
+    /// The batch being delivered while the next one is built: mapping and sending overlap.
+    var inFlight: Task<Delivery.Outcome, any Error>?
 
     init(exporter: OTLPExporter) {
         self.exporter = exporter
@@ -185,8 +188,8 @@ struct Batch {
                 try await flush()
             }
         }
-        // Nothing pending: everything read so far is exported.
-        if count == 0 { progress.exportedThrough = cursor }
+        // Nothing pending or in flight: everything read so far is exported.
+        if count == 0, inFlight == nil { progress.exportedThrough = cursor }
     }
 
     private mutating func append(_ events: [Event]) {
@@ -206,15 +209,72 @@ struct Batch {
         return data["destination"]?.string == exporter.destination.name && data["signal"]?.string == exporter.signal.rawValue
     }
 
-    /// Sends what is pending, retrying until the collector takes it or refuses it for good.
+    /// Hands what is pending to delivery, after the previous batch was delivered; returns
+    /// while it is being sent, so the next batch is built meanwhile.
     mutating func flush() async throws {
+        try await settle()
         guard count > 0 else {
             progress.exportedThrough = max(progress.exportedThrough, cursor)
             return
         }
+        let delivery = Delivery(exporter: exporter, spans: spans, records: records, firstSeq: firstSeq, through: cursor,
+                                giveUpAfter: giveUpAfter, report: report, progress: progress)
+        spans.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
+        bytes = 0
+        inFlight = Task { try await delivery.run() }
+    }
+
+    /// Sends what is pending and waits until everything is delivered.
+    mutating func drain() async throws {
+        try await flush()
+        try await settle()
+    }
+
+    /// Waits for the batch in flight and counts it.
+    mutating func settle() async throws {
+        guard let task = inFlight else { return }
+        let outcome = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        inFlight = nil
+        progress.itemsSent += outcome.itemsSent
+        progress.itemsRejected += outcome.itemsRejected
+        progress.retries += outcome.retries
+        progress.bytesSent += outcome.bytesSent
+        progress.batchesSent += outcome.itemsSent > 0 ? 1 : 0
+        progress.exportedThrough = max(progress.exportedThrough, outcome.through)
+        report?(progress)
+    }
+}
+
+/// One batch on its way to the collector: encoded once, retried until it is accepted or
+/// refused for good.
+struct Delivery: Sendable {
+    struct Outcome: Sendable {
+        var itemsSent = 0
+        var itemsRejected = 0
+        var retries = 0
+        var bytesSent = 0
+        var through: Int64 = 0
+    }
+
+    let exporter: OTLPExporter
+    let spans: [OTLPSpan]
+    let records: [OTLPLogRecord]
+    let firstSeq: Int64
+    let through: Int64
+    let giveUpAfter: Double?
+    let report: (@Sendable (ExportProgress) -> Void)?
+    /// Progress before this batch, for the lines shown while it is retried.
+    let progress: ExportProgress
+
+    func run() async throws -> Outcome {
         let destination = exporter.destination
-        let items = count
-        var body = try exporter.signal == .traces
+        let items = spans.count + records.count
+        var body = exporter.signal == .traces
             ? OTLPPayload.traces(spans, resource: exporter.resource, encoding: destination.wireProtocol)
             : OTLPPayload.logs(records, resource: exporter.resource, encoding: destination.wireProtocol)
         var headers: [(name: String, value: String)] = [("Content-Type", destination.wireProtocol.contentType)]
@@ -226,7 +286,7 @@ struct Batch {
         for (name, value) in destination.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
         let request = OTLPRequest(url: exporter.url, body: body, headers: headers, timeoutSeconds: destination.timeoutSeconds)
 
-        var retries = 0
+        var outcome = Outcome(through: through)
         let started = ContinuousClock.now
         while true {
             let attempt: ExportRetryPolicy.Attempt
@@ -241,59 +301,51 @@ struct Batch {
                 if Task.isCancelled { throw CancellationError() }
                 attempt = .noAnswer(Self.describe(error))
             }
-            switch exporter.retry.decide(attempt, retry: retries + 1) {
+            switch exporter.retry.decide(attempt, retry: outcome.retries + 1) {
             case .accepted:
                 let partial = OTLPPayload.partialSuccess(response?.body ?? [], signal: exporter.signal, encoding: destination.wireProtocol)
-                if partial.rejected > 0 || !partial.message.isEmpty {
-                    await reject(items: items, rejected: Int(partial.rejected), status: response?.status ?? 200,
+                let rejected = Int(max(0, min(Int64(items), partial.rejected)))
+                if rejected > 0 || !partial.message.isEmpty {
+                    await reject(items: items, rejected: rejected, status: response?.status ?? 200,
                                  message: partial.message.isEmpty ? "partial success" : partial.message)
+                    outcome.itemsRejected = rejected
                 }
-                exporter.metrics.sent(items: items - Int(max(0, partial.rejected)), bytes: body.count)
-                progress.itemsSent += items - Int(max(0, partial.rejected))
-                progress.batchesSent += 1
-                progress.bytesSent += body.count
-                finishBatch()
-                return
+                exporter.metrics.sent(items: items - rejected, bytes: body.count)
+                outcome.itemsSent = items - rejected
+                outcome.bytesSent = body.count
+                return outcome
             case .reject(let reason):
                 let detail = OTLPPayload.errorMessage(response?.body ?? [], contentType: response?.headers["content-type"])
                 await reject(items: items, rejected: items, status: response?.status ?? 0,
                              message: detail.isEmpty ? reason : "\(reason): \(detail)")
-                finishBatch()
-                return
+                outcome.itemsRejected = items
+                return outcome
             case .retry(let delay, let reason):
-                retries += 1
-                progress.retries += 1
+                outcome.retries += 1
                 exporter.metrics.retried(reason: Self.retryReason(attempt))
                 if let giveUpAfter, (ContinuousClock.now - started) + .seconds(delay) > .seconds(giveUpAfter) {
                     throw TelemetryError.gaveUp(destination: exporter.destination.name, signal: exporter.signal.rawValue,
-                                                resumeFrom: progress.exportedThrough + 1, reason: reason)
+                                                resumeFrom: firstSeq, reason: reason)
                 }
-                exporter.logger.warning("collector did not take the batch (\(reason)); retry \(retries) in \(String(format: "%.1f", delay)) s",
-                                        metadata: ["seq_from": "\(firstSeq)", "seq_through": "\(cursor)", "items": "\(items)"])
-                report?(progress)
+                exporter.logger.warning("collector did not take the batch (\(reason)); retry \(outcome.retries) in \(String(format: "%.1f", delay)) s",
+                                        metadata: ["seq_from": "\(firstSeq)", "seq_through": "\(through)", "items": "\(items)"])
+                var shown = progress
+                shown.retries += outcome.retries
+                report?(shown)
                 try await Task.sleep(for: .milliseconds(Int(delay * 1_000)))
             }
         }
     }
 
-    private mutating func finishBatch() {
-        spans.removeAll(keepingCapacity: true)
-        records.removeAll(keepingCapacity: true)
-        bytes = 0
-        progress.exportedThrough = cursor
-        report?(progress)
-    }
-
-    private mutating func reject(items: Int, rejected: Int, status: Int, message: String) async {
-        progress.itemsRejected += rejected
+    private func reject(items: Int, rejected: Int, status: Int, message: String) async {
         exporter.metrics.rejected(items: rejected)
-        exporter.logger.error("collector refused \(rejected) of \(items) \(exporter.signal.rawValue) for good (HTTP \(status)): \(message); they stay in the log and can be sent again with glassbox export otlp --from \(firstSeq - 1) --to \(cursor)")
+        exporter.logger.error("collector refused \(rejected) of \(items) \(exporter.signal.rawValue) for good (HTTP \(status)): \(message); they stay in the log and can be sent again with glassbox export otlp --from \(firstSeq) --to \(through)")
         var incident = Glassbox_V1_ExportRejected()
         incident.destination = exporter.destination.name
         incident.signal = exporter.signal.rawValue
         incident.endpoint = exporter.url.absoluteString
         incident.fromSeq = firstSeq
-        incident.throughSeq = cursor
+        incident.throughSeq = through
         incident.items = UInt32(items)
         incident.rejectedItems = UInt32(rejected)
         incident.httpStatus = UInt32(max(0, status))

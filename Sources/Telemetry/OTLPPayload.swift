@@ -7,7 +7,12 @@ import SwiftProtobuf
 /// OTLP/JSON is not protobuf's JSON mapping: ids are hex rather than base64 and enums
 /// are numbers, so it is written here rather than by SwiftProtobuf.
 enum OTLPPayload {
-    static func traces(_ spans: [OTLPSpan], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) throws -> [UInt8] {
+    static func traces(_ spans: [OTLPSpan], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) -> [UInt8] {
+        if encoding == .protobuf {
+            var writer = ProtobufWriter(capacity: spans.count * 1_200)
+            writer.traces(spans, resource: resource.otlp, scope: TelemetryResource.scope)
+            return writer.bytes
+        }
         var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
         var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
         resourceSpans.resource = resource.otlp
@@ -16,16 +21,17 @@ enum OTLPPayload {
         scopeSpans.spans = spans
         resourceSpans.scopeSpans = [scopeSpans]
         request.resourceSpans = [resourceSpans]
-        switch encoding {
-        case .protobuf: return try request.serializedBytes()
-        case .json:
-            var out = JSONOut()
-            out.traces(request)
-            return out.bytes
-        }
+        var out = JSONOut()
+        out.traces(request)
+        return out.bytes
     }
 
-    static func logs(_ records: [OTLPLogRecord], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) throws -> [UInt8] {
+    static func logs(_ records: [OTLPLogRecord], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) -> [UInt8] {
+        if encoding == .protobuf {
+            var writer = ProtobufWriter(capacity: records.count * 800)
+            writer.logs(records, resource: resource.otlp, scope: TelemetryResource.scope)
+            return writer.bytes
+        }
         var request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest()
         var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
         resourceLogs.resource = resource.otlp
@@ -34,13 +40,9 @@ enum OTLPPayload {
         scopeLogs.logRecords = records
         resourceLogs.scopeLogs = [scopeLogs]
         request.resourceLogs = [resourceLogs]
-        switch encoding {
-        case .protobuf: return try request.serializedBytes()
-        case .json:
-            var out = JSONOut()
-            out.logs(request)
-            return out.bytes
-        }
+        var out = JSONOut()
+        out.logs(request)
+        return out.bytes
     }
 
     /// Reads a 200 answer: how many items the collector rejected and why (partial success).

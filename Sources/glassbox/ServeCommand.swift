@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Prometheus
 import Server
+import Telemetry
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -94,9 +95,16 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try await GlassboxServer(log: log, configuration: settings, metricsRegistry: registry, logger: logger)
         let path = log.path
         let demo = settings.demo
+        let exports = settings.telemetry.destinations.flatMap { destination in
+            destination.signals.compactMap { signal in
+                destination.url(for: signal).map { "\(signal.rawValue) to \($0.absoluteString) (\(destination.name))" }
+            }
+        }
+        for warning in settings.telemetry.warnings { Terminal.note("glassbox: warning: \(warning)") }
         try await server.run { url in
             Terminal.line("glassbox serving \(url) (log \(path))" + (demo ? " with demo activity" : ""))
             Terminal.line("open \(url)/ in a browser · API \(url)/api/v1 · stop with Ctrl-C")
+            for export in exports { Terminal.line("exporting \(export)") }
         }
         try log.close()
         Terminal.line("glassbox stopped; the log is closed and every accepted event is on disk")

@@ -155,7 +155,7 @@ import Testing
         let fixture = try await Fixture(runs: 1)
         defer { fixture.close() }
         let spans = fixture.spans()
-        let bytes = try OTLPPayload.traces(spans, resource: TelemetryResource(), encoding: .json)
+        let bytes = OTLPPayload.traces(spans, resource: TelemetryResource(), encoding: .json)
         let json = try #require(PayloadJSON.parse(String(decoding: bytes, as: UTF8.self)))
         let decoded = try #require(json["resourceSpans"]?.array?.first?["scopeSpans"]?.array?.first?["spans"]?.array)
         #expect(decoded.count == spans.count)
@@ -169,10 +169,27 @@ import Testing
         let withTokens = try #require(decoded.first { $0["name"]?.string?.hasPrefix("chat") == true })
         let tokens = withTokens["attributes"]?.array?.first { $0["key"]?.string == "gen_ai.usage.input_tokens" }
         #expect(tokens?["value"]?["intValue"]?.string != nil, "64-bit ints are strings in OTLP/JSON")
-        // The protobuf form decodes back to the same spans.
-        let protobuf = try OTLPPayload.traces(spans, resource: TelemetryResource(), encoding: .protobuf)
+    }
+
+    @Test func theProtobufWriterMatchesSwiftProtobuf() async throws {
+        let fixture = try await Fixture(runs: 3)
+        defer { fixture.close() }
+        let spans = fixture.spans(SpanMapper(content: .include))
+        var resource = TelemetryResource()
+        resource.set("deployment.environment", "prod")
+        let protobuf = OTLPPayload.traces(spans, resource: resource, encoding: .protobuf)
         let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: protobuf)
         #expect(request.resourceSpans[0].scopeSpans[0].spans == spans)
+        #expect(request.resourceSpans[0].resource == resource.otlp)
+        #expect(request.resourceSpans[0].scopeSpans[0].scope == TelemetryResource.scope)
+        // Byte for byte what SwiftProtobuf writes (same field order, same defaults left out).
+        #expect(try request.serializedBytes() == protobuf)
+
+        let records = fixture.events.map(LogRecordMapper(content: .include).record(from:))
+        let logs = OTLPPayload.logs(records, resource: resource, encoding: .protobuf)
+        let logsRequest = try Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest(serializedBytes: logs)
+        #expect(logsRequest.resourceLogs[0].scopeLogs[0].logRecords == records)
+        #expect(try logsRequest.serializedBytes() == logs)
     }
 
     @Test func gzipRoundTrips() throws {
