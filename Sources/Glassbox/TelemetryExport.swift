@@ -9,14 +9,19 @@ public import Telemetry
 public struct TelemetryExport: Sendable {
     public let exporters: [OTLPExporter]
     private let checkpoints: any CheckpointStore
-    private let transport: HTTPClientTransport
+    /// Only made when there is something to export: an HTTP client must be shut down before it goes.
+    private let transport: HTTPClientTransport?
 
     /// Exporters for every destination in `settings`; an empty list when none is configured.
     public init(store: some EventStore & CheckpointStore, settings: TelemetrySettings, logger: Logger) {
-        let transport = HTTPClientTransport()
+        let transport = settings.destinations.isEmpty ? nil : HTTPClientTransport()
         let recorder = IncidentLog(store: store, logger: logger)
         self.transport = transport
         self.checkpoints = store
+        guard let transport else {
+            exporters = []
+            return
+        }
         exporters = settings.destinations.flatMap { destination in
             destination.signals.map { signal in
                 OTLPExporter(reader: store, destination: destination, signal: signal, transport: transport,
@@ -26,17 +31,20 @@ public struct TelemetryExport: Sendable {
         }
     }
 
-    public var isEmpty: Bool { exporters.isEmpty }
-
     /// Exports until the task is cancelled; the checkpoints keep what was accepted.
     public func run() async throws {
-        defer { Task { [transport] in await transport.shutdown() } }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for exporter in exporters {
-                group.addTask { try await exporter.follow(checkpoints: checkpoints) }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for exporter in exporters {
+                    group.addTask { try await exporter.follow(checkpoints: checkpoints) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch {
+            await transport?.shutdown()
+            throw error
         }
+        await transport?.shutdown()
     }
 }
 

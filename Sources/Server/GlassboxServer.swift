@@ -127,10 +127,11 @@ public struct GlassboxServer: Sendable {
             logger: logger
         )
         var services: [any Service] = [app, ClosureService { await readModels.follow() }, FeedService(feed: feed)]
-        let export = TelemetryExport(store: log, settings: configuration.telemetry, logger: logger)
-        if !export.isEmpty {
-            let logger = logger
+        if !configuration.telemetry.destinations.isEmpty {
+            let (log, settings, logger) = (log, configuration.telemetry, logger)
             services.append(ClosureService {
+                // Made inside the service, so its HTTP client lives exactly as long as the export runs.
+                let export = TelemetryExport(store: log, settings: settings, logger: logger)
                 do {
                     try await export.run()
                 } catch {

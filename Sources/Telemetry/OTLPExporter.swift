@@ -46,6 +46,9 @@ public struct OTLPExporter: Sendable {
     public var pageSize = 5_000
     /// Least time between two checkpoint writes while exporting quickly; a crash re-sends at most this much.
     public var checkpointInterval: Duration = .milliseconds(200)
+    /// How long a live export waits for more spans before sending a small batch: fewer,
+    /// fuller requests at the cost of this much latency (SDKs wait 5 s by default).
+    public var linger: Duration = .milliseconds(200)
     let transport: any OTLPTransport
     let url: URL
     let metrics: ExporterMetrics
@@ -80,6 +83,7 @@ public struct OTLPExporter: Sendable {
         batch.progress.exportedThrough = batch.cursor
         var saved = batch.cursor
         var lastSave = ContinuousClock.now
+        var lingered = false
         logger.info("exporting \(signal.rawValue) to \(url) from seq \(saved)")
         do {
             while !Task.isCancelled {
@@ -95,7 +99,16 @@ public struct OTLPExporter: Sendable {
                     continue
                 }
                 try await batch.add(page)
-                if page.count < pageSize { try await batch.drain() }
+                if page.count < pageSize {
+                    // Caught up: give a small batch one chance to fill before sending it.
+                    if batch.count > 0, batch.count < destination.maxBatchItems / 2, !lingered {
+                        lingered = true
+                        try await Task.sleep(for: linger)
+                        continue
+                    }
+                    lingered = false
+                    try await batch.drain()
+                }
                 if batch.progress.exportedThrough > saved, ContinuousClock.now - lastSave >= checkpointInterval {
                     try await checkpoints.saveCheckpoint(batch.progress.exportedThrough, of: consumer)
                     saved = batch.progress.exportedThrough

@@ -130,6 +130,10 @@ struct ExportOTLPCommand: AsyncParsableCommand {
             } catch let error as TelemetryError {
                 failure = error.description
                 break
+            } catch {
+                // An HTTP client must be shut down before it is released.
+                await transport.shutdown()
+                throw error
             }
         }
         Terminal.endProgress()
