@@ -1,53 +1,78 @@
-import GlassboxProto
+public import GlassboxProto
 
 typealias OTLPKeyValue = Opentelemetry_Proto_Common_V1_KeyValue
 typealias OTLPAnyValue = Opentelemetry_Proto_Common_V1_AnyValue
-typealias OTLPSpan = Opentelemetry_Proto_Trace_V1_Span
 typealias OTLPLogRecord = Opentelemetry_Proto_Logs_V1_LogRecord
+
+/// One attribute of a span or span event, kept in Glassbox's own small form until it is
+/// written: building OTLP's nested messages for every attribute cost more than the rest of
+/// the export.
+public struct SpanAttribute: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case string(String)
+        case int(Int64)
+        case double(Double)
+        case bool(Bool)
+        case strings([String])
+    }
+
+    public let key: String
+    public let value: Value
+
+    /// The attribute as an OTLP `KeyValue`.
+    public var otlp: Opentelemetry_Proto_Common_V1_KeyValue {
+        var item = OTLPKeyValue()
+        item.key = key
+        switch value {
+        case .string(let text): item.value.value = .stringValue(text)
+        case .int(let number): item.value.value = .intValue(number)
+        case .double(let number): item.value.value = .doubleValue(number)
+        case .bool(let flag): item.value.value = .boolValue(flag)
+        case .strings(let texts):
+            var array = Opentelemetry_Proto_Common_V1_ArrayValue()
+            array.values = texts.map { text in
+                var value = OTLPAnyValue()
+                value.value = .stringValue(text)
+                return value
+            }
+            item.value.value = .arrayValue(array)
+        }
+        return item
+    }
+}
 
 /// Builds an attribute list, skipping empty values: proto3 cannot tell "unset" from
 /// "empty", and an attribute that says nothing only costs bytes.
 struct AttributeList {
-    var items: [OTLPKeyValue] = []
+    var items: [SpanAttribute] = []
 
     init() { items.reserveCapacity(16) }
 
+    var otlp: [OTLPKeyValue] { items.map(\.otlp) }
+
     mutating func add(_ key: String, _ value: String?) {
         guard let value, !value.isEmpty else { return }
-        append(key, .stringValue(value))
+        items.append(SpanAttribute(key: key, value: .string(value)))
     }
 
     mutating func add(_ key: String, _ value: Int64?) {
         guard let value else { return }
-        append(key, .intValue(value))
+        items.append(SpanAttribute(key: key, value: .int(value)))
     }
 
     mutating func add(_ key: String, _ value: Double?) {
         guard let value else { return }
-        append(key, .doubleValue(value))
+        items.append(SpanAttribute(key: key, value: .double(value)))
     }
 
     mutating func add(_ key: String, _ value: Bool?) {
         guard let value else { return }
-        append(key, .boolValue(value))
+        items.append(SpanAttribute(key: key, value: .bool(value)))
     }
 
     mutating func add(_ key: String, strings: [String]) {
         guard !strings.isEmpty else { return }
-        var array = Opentelemetry_Proto_Common_V1_ArrayValue()
-        array.values = strings.map { string in
-            var value = OTLPAnyValue()
-            value.value = .stringValue(string)
-            return value
-        }
-        append(key, .arrayValue(array))
-    }
-
-    mutating func append(_ key: String, _ value: OTLPAnyValue.OneOf_Value) {
-        var item = OTLPKeyValue()
-        item.key = key
-        item.value.value = value
-        items.append(item)
+        items.append(SpanAttribute(key: key, value: .strings(strings)))
     }
 }
 

@@ -43,7 +43,7 @@ public struct LogRecordMapper: Sendable {
         attributes.add("glassbox.stream", event.stream)
         attributes.add("glassbox.stream_version", event.streamVersion)
         attributes.add("glassbox.actor", event.actor)
-        record.attributes = attributes.items
+        record.attributes = attributes.otlp
         return record
     }
 

@@ -158,7 +158,7 @@ public struct OTLPExporter: Sendable {
 struct Batch {
     let exporter: OTLPExporter
     var assembler = SpanAssembler()
-    var spans: [OTLPSpan] = []
+    var spans: [SpanRecord] = []
     var records: [OTLPLogRecord] = []
     var bytes = 0
     var firstSeq: Int64 = 0
@@ -275,7 +275,7 @@ struct Delivery: Sendable {
     }
 
     let exporter: OTLPExporter
-    let spans: [OTLPSpan]
+    let spans: [SpanRecord]
     let records: [OTLPLogRecord]
     let firstSeq: Int64
     let through: Int64

@@ -7,22 +7,14 @@ import SwiftProtobuf
 /// OTLP/JSON is not protobuf's JSON mapping: ids are hex rather than base64 and enums
 /// are numbers, so it is written here rather than by SwiftProtobuf.
 enum OTLPPayload {
-    static func traces(_ spans: [OTLPSpan], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) -> [UInt8] {
+    static func traces(_ spans: [SpanRecord], resource: TelemetryResource, encoding: OTLPDestination.WireProtocol) -> [UInt8] {
         if encoding == .protobuf {
             var writer = ProtobufWriter(capacity: spans.count * 1_200)
             writer.traces(spans, resource: resource.otlp, scope: TelemetryResource.scope)
             return writer.bytes
         }
-        var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
-        var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-        resourceSpans.resource = resource.otlp
-        var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-        scopeSpans.scope = TelemetryResource.scope
-        scopeSpans.spans = spans
-        resourceSpans.scopeSpans = [scopeSpans]
-        request.resourceSpans = [resourceSpans]
         var out = JSONOut()
-        out.traces(request)
+        out.traces(spans, resource: resource.otlp, scope: TelemetryResource.scope)
         return out.bytes
     }
 
@@ -86,27 +78,18 @@ private struct JSONOut {
 
     var bytes: [UInt8] { Array(text.utf8) }
 
-    mutating func traces(_ request: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest) {
-        text += "{\"resourceSpans\":["
-        for (index, resourceSpans) in request.resourceSpans.enumerated() {
+    mutating func traces(_ spans: [SpanRecord], resource: Opentelemetry_Proto_Resource_V1_Resource,
+                         scope: Opentelemetry_Proto_Common_V1_InstrumentationScope) {
+        text += "{\"resourceSpans\":[{\"resource\":"
+        self.resource(resource)
+        text += ",\"scopeSpans\":[{\"scope\":"
+        self.scope(scope)
+        text += ",\"spans\":["
+        for (index, span) in spans.enumerated() {
             if index > 0 { text += "," }
-            text += "{\"resource\":"
-            resource(resourceSpans.resource)
-            text += ",\"scopeSpans\":["
-            for (scopeIndex, scopeSpans) in resourceSpans.scopeSpans.enumerated() {
-                if scopeIndex > 0 { text += "," }
-                text += "{\"scope\":"
-                scope(scopeSpans.scope)
-                text += ",\"spans\":["
-                for (spanIndex, span) in scopeSpans.spans.enumerated() {
-                    if spanIndex > 0 { text += "," }
-                    self.span(span)
-                }
-                text += "]}"
-            }
-            text += "]}"
+            self.span(span)
         }
-        text += "]}"
+        text += "]}]}]}"
     }
 
     mutating func logs(_ request: Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest) {
@@ -146,15 +129,15 @@ private struct JSONOut {
         text += "}"
     }
 
-    private mutating func span(_ span: OTLPSpan) {
-        text += "{\"traceId\":\"" + HexID.hex(span.traceID) + "\",\"spanId\":\"" + HexID.hex(span.spanID) + "\""
-        if !span.parentSpanID.isEmpty { text += ",\"parentSpanId\":\"" + HexID.hex(span.parentSpanID) + "\"" }
+    private mutating func span(_ span: SpanRecord) {
+        text += "{\"traceId\":\"" + span.traceID + "\",\"spanId\":\"" + span.spanID + "\""
+        if let parent = span.parentSpanID, !parent.isEmpty { text += ",\"parentSpanId\":\"" + parent + "\"" }
         text += ",\"name\":"
         PayloadJSON.quote(span.name, into: &text)
         text += ",\"kind\":\(span.kind.rawValue)"
         text += ",\"startTimeUnixNano\":\"\(span.startTimeUnixNano)\",\"endTimeUnixNano\":\"\(span.endTimeUnixNano)\""
         text += ",\"attributes\":"
-        attributes(span.attributes)
+        attributes(span.attributes.map(\.otlp))
         if !span.events.isEmpty {
             text += ",\"events\":["
             for (index, event) in span.events.enumerated() {
@@ -162,16 +145,16 @@ private struct JSONOut {
                 text += "{\"timeUnixNano\":\"\(event.timeUnixNano)\",\"name\":"
                 PayloadJSON.quote(event.name, into: &text)
                 text += ",\"attributes\":"
-                attributes(event.attributes)
+                attributes(event.attributes.map(\.otlp))
                 text += "}"
             }
             text += "]"
         }
-        if span.hasStatus {
-            text += ",\"status\":{\"code\":\(span.status.code.rawValue)"
-            if !span.status.message.isEmpty {
+        if span.statusCode != .unset {
+            text += ",\"status\":{\"code\":\(span.statusCode.rawValue)"
+            if !span.statusMessage.isEmpty {
                 text += ",\"message\":"
-                PayloadJSON.quote(span.status.message, into: &text)
+                PayloadJSON.quote(span.statusMessage, into: &text)
             }
             text += "}"
         }

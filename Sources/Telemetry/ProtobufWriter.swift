@@ -13,7 +13,7 @@ struct ProtobufWriter {
 
     // MARK: - Requests
 
-    mutating func traces(_ spans: [OTLPSpan], resource: Opentelemetry_Proto_Resource_V1_Resource,
+    mutating func traces(_ spans: [SpanRecord], resource: Opentelemetry_Proto_Resource_V1_Resource,
                          scope: Opentelemetry_Proto_Common_V1_InstrumentationScope) {
         message(1) { request in                       // ExportTraceServiceRequest.resource_spans
             request.message(1) { $0.resource(resource) }   // ResourceSpans.resource
@@ -46,27 +46,42 @@ struct ProtobufWriter {
         string(2, scope.version)
     }
 
-    private mutating func span(_ span: OTLPSpan) {
-        bytesField(1, span.traceID)
-        bytesField(2, span.spanID)
-        string(3, span.traceState)
-        bytesField(4, span.parentSpanID)
+    private mutating func span(_ span: SpanRecord) {
+        hexField(1, span.traceID)
+        hexField(2, span.spanID)
+        if let parent = span.parentSpanID { hexField(4, parent) }
         string(5, span.name)
         if span.kind.rawValue != 0 { varintField(6, UInt64(span.kind.rawValue)) }
         fixed64(7, span.startTimeUnixNano)
         fixed64(8, span.endTimeUnixNano)
-        for attribute in span.attributes { message(9) { $0.keyValue(attribute) } }
+        for attribute in span.attributes { message(9) { $0.attribute(attribute) } }
         for event in span.events {
             message(11) { writer in
                 writer.fixed64(1, event.timeUnixNano)
                 writer.string(2, event.name)
-                for attribute in event.attributes { writer.message(3) { $0.keyValue(attribute) } }
+                for attribute in event.attributes { writer.message(3) { $0.attribute(attribute) } }
             }
         }
-        if span.hasStatus {
+        if span.statusCode != .unset {
             message(15) { writer in
-                writer.string(2, span.status.message)
-                if span.status.code.rawValue != 0 { writer.varintField(3, UInt64(span.status.code.rawValue)) }
+                writer.string(2, span.statusMessage)
+                writer.varintField(3, UInt64(span.statusCode.rawValue))
+            }
+        }
+    }
+
+    private mutating func attribute(_ attribute: SpanAttribute) {
+        string(1, attribute.key)
+        message(2) { writer in
+            switch attribute.value {
+            case .string(let text): writer.tag(1, 2); writer.lengthDelimited(text)
+            case .bool(let flag): writer.varintField(2, flag ? 1 : 0, always: true)
+            case .int(let number): writer.varintField(3, UInt64(bitPattern: number), always: true)
+            case .double(let number): writer.tag(4, 1); writer.littleEndian(number.bitPattern)
+            case .strings(let texts):
+                writer.message(5) { array in
+                    for text in texts { array.message(1) { $0.tag(1, 2); $0.lengthDelimited(text) } }
+                }
             }
         }
     }
@@ -145,6 +160,27 @@ struct ProtobufWriter {
         text.withUTF8 { utf8 in
             varint(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
+        }
+    }
+
+    /// An id stored as hex text, written as its bytes (no intermediate array).
+    private mutating func hexField(_ field: Int, _ hex: String) {
+        let count = hex.utf8.count
+        guard count > 0, count % 2 == 0 else { return }
+        tag(field, 2)
+        varint(UInt64(count / 2))
+        var high: UInt8 = 0
+        var odd = false
+        for byte in hex.utf8 {
+            let nibble: UInt8
+            switch byte {
+            case 48...57: nibble = byte - 48
+            case 97...102: nibble = byte - 87
+            case 65...70: nibble = byte - 55
+            default: nibble = 0
+            }
+            if odd { bytes.append(high << 4 | nibble) } else { high = nibble }
+            odd.toggle()
         }
     }
 

@@ -27,17 +27,14 @@ public struct SpanMapper: Sendable {
     /// The span made of `events` (all with one span id, in `seq` order: the opening event
     /// first, the closing event last); nil when the first and last events do not open and
     /// close the same kind of span.
-    public func span(from events: [Event]) -> Opentelemetry_Proto_Trace_V1_Span? {
+    public func span(from events: [Event]) -> SpanRecord? {
         guard let opener = events.first, let closer = events.last, events.count >= 2,
               let role = SpanRole.opened(by: opener.type), SpanRole.closed(by: closer.type) == role,
               let traceID = opener.traceID, let spanID = opener.spanID
         else { return nil }
         let open = PayloadJSON.parse(opener.data) ?? .object([])
         let close = PayloadJSON.parse(closer.data) ?? .object([])
-        var span = OTLPSpan()
-        span.traceID = Data(HexID.bytes(traceID))
-        span.spanID = Data(HexID.bytes(spanID))
-        span.parentSpanID = Data(HexID.bytes(opener.parentSpanID))
+        var span = SpanRecord(traceID: traceID, spanID: spanID, parentSpanID: opener.parentSpanID)
         span.startTimeUnixNano = UInt64(max(0, opener.time))
         span.endTimeUnixNano = UInt64(max(opener.time, closer.time))
         var attributes = AttributeList()
@@ -56,13 +53,16 @@ public struct SpanMapper: Sendable {
         attributes.add("glassbox.actor", opener.actor)
         span.attributes = attributes.items
         span.events = events.dropFirst().dropLast().map(spanEvent)
-        if status.code == .error { span.status = status }
+        if status.code == .error {
+            span.statusCode = .error
+            span.statusMessage = status.message
+        }
         return span
     }
 
     // MARK: - Spans
 
-    private func mapRun(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout OTLPSpan,
+    private func mapRun(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout SpanRecord,
                         _ attributes: inout AttributeList, _ status: inout Opentelemetry_Proto_Trace_V1_Status) {
         let agent = open["agent"]?.string ?? ""
         span.name = agent.isEmpty ? "invoke_agent" : "invoke_agent \(agent)"
@@ -101,7 +101,7 @@ public struct SpanMapper: Sendable {
         }
     }
 
-    private func mapLLM(_ open: PayloadJSON, _ close: PayloadJSON, _ span: inout OTLPSpan,
+    private func mapLLM(_ open: PayloadJSON, _ close: PayloadJSON, _ span: inout SpanRecord,
                         _ attributes: inout AttributeList, _ status: inout Opentelemetry_Proto_Trace_V1_Status) {
         let model = open["model"]?.string ?? close["model"]?.string ?? ""
         let provider = open["provider"]?.string ?? close["provider"]?.string
@@ -150,7 +150,7 @@ public struct SpanMapper: Sendable {
     }
 
     private func mapTool(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ events: [Event],
-                         _ span: inout OTLPSpan, _ attributes: inout AttributeList,
+                         _ span: inout SpanRecord, _ attributes: inout AttributeList,
                          _ status: inout Opentelemetry_Proto_Trace_V1_Status) {
         let tool = open["tool"]?.string ?? close["tool"]?.string ?? ""
         span.name = tool.isEmpty ? "execute_tool" : "execute_tool \(tool)"
@@ -218,7 +218,7 @@ public struct SpanMapper: Sendable {
         }
     }
 
-    private func mapMission(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout OTLPSpan,
+    private func mapMission(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout SpanRecord,
                             _ attributes: inout AttributeList, _ status: inout Opentelemetry_Proto_Trace_V1_Status) {
         let name = open["name"]?.string ?? ""
         span.name = name.isEmpty ? "mission" : "mission \(name)"
@@ -235,7 +235,7 @@ public struct SpanMapper: Sendable {
         }
     }
 
-    private func mapStep(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout OTLPSpan,
+    private func mapStep(_ open: PayloadJSON, _ close: PayloadJSON, _ closerType: String, _ span: inout SpanRecord,
                          _ attributes: inout AttributeList, _ status: inout Opentelemetry_Proto_Trace_V1_Status) {
         let name = open["step"]?.string ?? ""
         span.name = name.isEmpty ? "step" : "step \(name)"
@@ -266,9 +266,8 @@ public struct SpanMapper: Sendable {
     // MARK: - Span events
 
     /// An event inside a span: thoughts, permission decisions, guardrails, approvals, stops.
-    private func spanEvent(_ event: Event) -> Opentelemetry_Proto_Trace_V1_Span.Event {
-        var result = Opentelemetry_Proto_Trace_V1_Span.Event()
-        result.timeUnixNano = UInt64(max(0, event.time))
+    private func spanEvent(_ event: Event) -> SpanEventRecord {
+        var result = SpanEventRecord(timeUnixNano: UInt64(max(0, event.time)), name: event.type, attributes: [])
         let data = PayloadJSON.parse(event.data) ?? .object([])
         var attributes = AttributeList()
         attributes.add("glassbox.seq", event.seq)

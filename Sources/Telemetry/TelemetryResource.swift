@@ -56,7 +56,7 @@ public struct TelemetryResource: Sendable, Equatable {
         var resource = Opentelemetry_Proto_Resource_V1_Resource()
         var list = AttributeList()
         for attribute in attributes { list.add(attribute.key, attribute.value) }
-        resource.attributes = list.items
+        resource.attributes = list.otlp
         return resource
     }
 

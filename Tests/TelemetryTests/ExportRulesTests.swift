@@ -155,7 +155,7 @@ import Testing
         let fixture = try await Fixture(runs: 1)
         defer { fixture.close() }
         let spans = fixture.spans()
-        let bytes = OTLPPayload.traces(spans, resource: TelemetryResource(), encoding: .json)
+        let bytes = OTLPPayload.traces(fixture.records(), resource: TelemetryResource(), encoding: .json)
         let json = try #require(PayloadJSON.parse(String(decoding: bytes, as: UTF8.self)))
         let decoded = try #require(json["resourceSpans"]?.array?.first?["scopeSpans"]?.array?.first?["spans"]?.array)
         #expect(decoded.count == spans.count)
@@ -174,10 +174,11 @@ import Testing
     @Test func theProtobufWriterMatchesSwiftProtobuf() async throws {
         let fixture = try await Fixture(runs: 3)
         defer { fixture.close() }
-        let spans = fixture.spans(SpanMapper(content: .include))
+        let records = fixture.records(SpanMapper(content: .include))
+        let spans = records.map(\.otlp)
         var resource = TelemetryResource()
         resource.set("deployment.environment", "prod")
-        let protobuf = OTLPPayload.traces(spans, resource: resource, encoding: .protobuf)
+        let protobuf = OTLPPayload.traces(records, resource: resource, encoding: .protobuf)
         let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: protobuf)
         #expect(request.resourceSpans[0].scopeSpans[0].spans == spans)
         #expect(request.resourceSpans[0].resource == resource.otlp)
@@ -185,10 +186,10 @@ import Testing
         // Byte for byte what SwiftProtobuf writes (same field order, same defaults left out).
         #expect(try request.serializedBytes() == protobuf)
 
-        let records = fixture.events.map(LogRecordMapper(content: .include).record(from:))
-        let logs = OTLPPayload.logs(records, resource: resource, encoding: .protobuf)
+        let logRecords = fixture.events.map(LogRecordMapper(content: .include).record(from:))
+        let logs = OTLPPayload.logs(logRecords, resource: resource, encoding: .protobuf)
         let logsRequest = try Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest(serializedBytes: logs)
-        #expect(logsRequest.resourceLogs[0].scopeLogs[0].logRecords == records)
+        #expect(logsRequest.resourceLogs[0].scopeLogs[0].logRecords == logRecords)
         #expect(try logsRequest.serializedBytes() == logs)
     }
 

@@ -33,12 +33,17 @@ struct Fixture {
         return Set(events.filter { SpanRole.opened(by: $0.type) != nil }.compactMap(\.spanID)).intersection(closed)
     }
 
-    func spans(_ mapper: SpanMapper = SpanMapper()) -> [Opentelemetry_Proto_Trace_V1_Span] {
+    func records(_ mapper: SpanMapper = SpanMapper()) -> [SpanRecord] {
         var assembler = SpanAssembler()
-        return events.compactMap { event -> Opentelemetry_Proto_Trace_V1_Span? in
+        return events.compactMap { event -> SpanRecord? in
             if case .span(let events)? = assembler.consume(event) { return mapper.span(from: events) }
             return nil
         }
+    }
+
+    /// The spans as OTLP messages, the form a collector receives.
+    func spans(_ mapper: SpanMapper = SpanMapper()) -> [Opentelemetry_Proto_Trace_V1_Span] {
+        records(mapper).map(\.otlp)
     }
 }
 
@@ -201,11 +206,11 @@ extension Opentelemetry_Proto_Trace_V1_Span {
         var direct: [Opentelemetry_Proto_Trace_V1_Span] = []
         for event in fixture.events[middle...] {
             switch assembler.consume(event) {
-            case .span(let events)?: direct.append(SpanMapper().span(from: events)!)
+            case .span(let events)?: direct.append(SpanMapper().span(from: events)!.otlp)
             case .needsHistory(let closer)?:
                 let events = try await fixture.log.events(EventQuery(
                     filter: EventFilter(traceID: closer.traceID, spanID: closer.spanID), through: closer.seq))
-                rebuilt.append(try #require(SpanMapper().span(from: events)))
+                rebuilt.append(try #require(SpanMapper().span(from: events)).otlp)
             case nil: break
             }
         }

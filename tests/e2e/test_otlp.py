@@ -549,3 +549,44 @@ def test_serve_exports_a_span_whose_opener_precedes_the_checkpoint(tmp_path, rec
     assert late["name"] == "invoke_agent slow", late
     assert receiver.span_keys() == set(expected_spans(db))
     assert receiver.stats()["duplicate_spans"] == 0
+
+
+def _metric(server, name, **labels):
+    """The value of one Prometheus series on /metrics (labels in any order), or None."""
+    with urllib.request.urlopen(server.url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        series, _, value = line.rpartition(" ")
+        found = dict(part.split("=", 1) for part in series[len(name):].strip("{}").split(",") if "=" in part)
+        if all(found.get(key) == f'"{wanted}"' for key, wanted in labels.items()):
+            return float(value)
+    return None
+
+
+def test_serve_shows_exporter_figures_in_metrics(tmp_path, receiver, start_server, monkeypatch):
+    _serve_env(monkeypatch, receiver)
+    db = tmp_path / "metrics.db"
+    assert glassbox("demo", "--db", db).returncode == 0
+    server = start_server(db=db)
+    labels = {"destination": "default", "signal": "traces"}
+    expected = set(expected_spans(db))
+    wait_for(lambda: receiver.span_keys() == expected, 60,
+             lambda: f"the demo run's spans\n{receiver.diagnostics()}\n{_server_stderr(server)}")
+    wait_for(lambda: _metric(server, "glassbox_otlp_items_sent_total", **labels) == len(expected), 30,
+             lambda: f"items sent = {_metric(server, 'glassbox_otlp_items_sent_total', **labels)}, expected {len(expected)}")
+    wait_for(lambda: _metric(server, "glassbox_otlp_lag_events", **labels) == 0, 30,
+             lambda: f"lag = {_metric(server, 'glassbox_otlp_lag_events', **labels)}")
+
+    # A 503 is retried and counted; then a 400 is counted as rejected and recorded in the log.
+    receiver.faults([{"status": 503, "retry_after": "0", "times": 1}, {"status": 400, "times": 1}])
+    assert glassbox("demo", "--db", db).returncode == 0
+    wait_for(lambda: (_metric(server, "glassbox_otlp_retries_total", reason="http_503", **labels) or 0) >= 1, 60,
+             lambda: f"a retry on /metrics\n{receiver.diagnostics()}\n{_server_stderr(server)}")
+    wait_for(lambda: (_metric(server, "glassbox_otlp_items_rejected_total", **labels) or 0) >= 1, 60,
+             lambda: f"a rejection on /metrics\n{receiver.diagnostics()}\n{_server_stderr(server)}")
+    rejected = [e for e in read_events(db) if e["type"] == "export.rejected"]
+    assert len(rejected) == 1 and rejected[0]["stream"] == "export/default", rejected
+    assert rejected[0]["data"]["httpStatus"] == 400 and rejected[0]["data"]["signal"] == "traces", rejected
+    assert server.stop() == 0, _server_stderr(server)
