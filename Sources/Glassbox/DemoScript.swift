@@ -252,6 +252,11 @@ extension DemoScript {
                     "callId": "call-1", "tool": "sql_execute", "guardrail": "no-ddl-drop",
                     "reason": "DROP statements are never run by agents", "detail": sql,
                 ], span: 2),
+                // The guard ends every refused call with tool.denied, naming the stage that refused it.
+                DemoStep(delay: 0.05, type: "tool.denied", data: [
+                    "callId": "call-1", "tool": "sql_execute", "principal": "user:bob", "stage": "guardrail",
+                    "rule": "no-ddl-drop", "reason": "DROP statements are never run by agents",
+                ], span: 2),
             ]
             + llmCall(3, "llm-2", messages: 4, thought: "Dropping is blocked by a guardrail. Report the candidate tables for a human instead.",
                       input: 1_020, output: 83, tool: nil)
