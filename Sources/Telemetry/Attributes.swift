@@ -112,13 +112,7 @@ enum HexID {
         result.reserveCapacity(hex.utf8.count / 2)
         var high: UInt8?
         for byte in hex.utf8 {
-            let nibble: UInt8
-            switch byte {
-            case 48...57: nibble = byte - 48
-            case 97...102: nibble = byte - 87
-            case 65...70: nibble = byte - 55
-            default: return []
-            }
+            guard let nibble = nibble(byte) else { return [] }
             if let first = high {
                 result.append(first << 4 | nibble)
                 high = nil
@@ -127,6 +121,17 @@ enum HexID {
             }
         }
         return high == nil ? result : []
+    }
+
+    /// The value of one hex digit, or nil.
+    @inline(__always)
+    static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 97...102: byte - 87
+        case 65...70: byte - 55
+        default: nil
+        }
     }
 
     static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {

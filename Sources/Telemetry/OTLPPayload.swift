@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import GlassboxProto
 import SwiftProtobuf
@@ -123,9 +124,9 @@ private struct JSONOut {
 
     private mutating func scope(_ scope: Opentelemetry_Proto_Common_V1_InstrumentationScope) {
         text += "{\"name\":"
-        PayloadJSON.quote(scope.name, into: &text)
+        text += JSONText.string(scope.name)
         text += ",\"version\":"
-        PayloadJSON.quote(scope.version, into: &text)
+        text += JSONText.string(scope.version)
         text += "}"
     }
 
@@ -133,7 +134,7 @@ private struct JSONOut {
         text += "{\"traceId\":\"" + span.traceID + "\",\"spanId\":\"" + span.spanID + "\""
         if let parent = span.parentSpanID, !parent.isEmpty { text += ",\"parentSpanId\":\"" + parent + "\"" }
         text += ",\"name\":"
-        PayloadJSON.quote(span.name, into: &text)
+        text += JSONText.string(span.name)
         text += ",\"kind\":\(span.kind.rawValue)"
         text += ",\"startTimeUnixNano\":\"\(span.startTimeUnixNano)\",\"endTimeUnixNano\":\"\(span.endTimeUnixNano)\""
         text += ",\"attributes\":"
@@ -143,7 +144,7 @@ private struct JSONOut {
             for (index, event) in span.events.enumerated() {
                 if index > 0 { text += "," }
                 text += "{\"timeUnixNano\":\"\(event.timeUnixNano)\",\"name\":"
-                PayloadJSON.quote(event.name, into: &text)
+                text += JSONText.string(event.name)
                 text += ",\"attributes\":"
                 attributes(event.attributes.map(\.otlp))
                 text += "}"
@@ -154,7 +155,7 @@ private struct JSONOut {
             text += ",\"status\":{\"code\":\(span.statusCode.rawValue)"
             if !span.statusMessage.isEmpty {
                 text += ",\"message\":"
-                PayloadJSON.quote(span.statusMessage, into: &text)
+                text += JSONText.string(span.statusMessage)
             }
             text += "}"
         }
@@ -164,9 +165,9 @@ private struct JSONOut {
     private mutating func record(_ record: OTLPLogRecord) {
         text += "{\"timeUnixNano\":\"\(record.timeUnixNano)\",\"observedTimeUnixNano\":\"\(record.observedTimeUnixNano)\""
         text += ",\"severityNumber\":\(record.severityNumber.rawValue),\"severityText\":"
-        PayloadJSON.quote(record.severityText, into: &text)
+        text += JSONText.string(record.severityText)
         text += ",\"eventName\":"
-        PayloadJSON.quote(record.eventName, into: &text)
+        text += JSONText.string(record.eventName)
         if !record.traceID.isEmpty { text += ",\"traceId\":\"" + HexID.hex(record.traceID) + "\"" }
         if !record.spanID.isEmpty { text += ",\"spanId\":\"" + HexID.hex(record.spanID) + "\"" }
         if record.hasBody {
@@ -183,7 +184,7 @@ private struct JSONOut {
         for (index, item) in items.enumerated() {
             if index > 0 { text += "," }
             text += "{\"key\":"
-            PayloadJSON.quote(item.key, into: &text)
+            text += JSONText.string(item.key)
             text += ",\"value\":"
             value(item.value)
             text += "}"
@@ -195,7 +196,7 @@ private struct JSONOut {
         switch value.value {
         case .stringValue(let string)?:
             text += "{\"stringValue\":"
-            PayloadJSON.quote(string, into: &text)
+            text += JSONText.string(string)
             text += "}"
         case .boolValue(let bool)?: text += "{\"boolValue\":\(bool)}"
         case .intValue(let int)?: text += "{\"intValue\":\"\(int)\"}"

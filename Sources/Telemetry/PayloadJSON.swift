@@ -1,3 +1,5 @@
+import EventLog
+
 /// A parsed event payload. Payloads are canonical proto3 JSON written by the log itself,
 /// so this parser is small and strict rather than general; it exists because Foundation's
 /// `JSONSerialization` costs more than the whole rest of turning an event into a span.
@@ -84,7 +86,7 @@ enum PayloadJSON: Sendable, Equatable {
 
     private func write(to out: inout String) {
         switch self {
-        case .string(let value): PayloadJSON.quote(value, into: &out)
+        case .string(let value): out += JSONText.string(value)
         case .number(let value): out += value.isFinite ? "\(value)" : "null"
         case .integer(let value): out += String(value)
         case .bool(let value): out += value ? "true" : "false"
@@ -100,33 +102,12 @@ enum PayloadJSON: Sendable, Equatable {
             out += "{"
             for (index, member) in members.enumerated() {
                 if index > 0 { out += "," }
-                PayloadJSON.quote(member.key, into: &out)
+                out += JSONText.string(member.key)
                 out += ":"
                 member.value.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 
     private struct Parser {

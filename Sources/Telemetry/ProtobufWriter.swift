@@ -172,13 +172,7 @@ struct ProtobufWriter {
         var high: UInt8 = 0
         var odd = false
         for byte in hex.utf8 {
-            let nibble: UInt8
-            switch byte {
-            case 48...57: nibble = byte - 48
-            case 97...102: nibble = byte - 87
-            case 65...70: nibble = byte - 55
-            default: nibble = 0
-            }
+            let nibble = HexID.nibble(byte) ?? 0
             if odd { bytes.append(high << 4 | nibble) } else { high = nibble }
             odd.toggle()
         }
