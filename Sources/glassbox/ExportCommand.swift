@@ -18,18 +18,11 @@ struct ExportOTLPCommand: AsyncParsableCommand {
         commandName: "otlp",
         abstract: "Export the spans (and optionally log records) of the log to an OTLP/HTTP collector.",
         discussion: """
-            A backfill: every span that closes within --from … --to is sent once, with the ids
-            and times stored in the log, so exporting twice gives identical spans. No checkpoint
-            is touched; `glassbox serve` keeps exporting live on its own checkpoints.
+            A backfill: every span that closes within --from … --to is sent once, with the ids and times stored in the log, so exporting twice gives identical spans. No checkpoint is touched; `glassbox serve` keeps exporting live on its own checkpoints.
 
-            The endpoint is a base URL (/v1/traces and /v1/logs are appended), or comes from the
-            standard OTEL_EXPORTER_OTLP_* variables, as do headers, protocol, compression and
-            timeout. Failed requests are retried (429, 502, 503, 504 and connection errors) with
-            backoff, honouring Retry-After; other refusals are recorded in the log as
-            export.rejected events.
+            The endpoint is a base URL (/v1/traces and /v1/logs are appended), or comes from the standard OTEL_EXPORTER_OTLP_* variables, as do headers, protocol, compression and timeout. Failed requests are retried (429, 502, 503, 504 and connection errors) with backoff, honouring Retry-After; other refusals are recorded in the log as export.rejected events.
 
-            Exit code 5: the export stopped early (collector unreachable for --give-up-after
-            seconds) or the collector refused some items; the message says what to re-run.
+            Exit code 5: the export stopped early (collector unreachable for --give-up-after seconds) or the collector refused some items; the message says what to re-run.
             """
     )
 

@@ -22,6 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
             Listens on 127.0.0.1 unless --host says otherwise. SIGINT or SIGTERM shuts down
             gracefully: streams are closed with their resume cursor and every accepted event is kept.
             API: /api/v1 (openapi.yaml in the repository), health: /healthz, metrics: /metrics.
+
+            Spans are exported live to any OTLP/HTTP collector when OTEL_EXPORTER_OTLP_ENDPOINT
+            (or `otlp:` in glassbox.yaml) is set, from a durable checkpoint: nothing is dropped.
             """
     )
 
