@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "GlassboxTesting", targets: ["GlassboxTesting"]),
         .library(name: "Telemetry", targets: ["Telemetry"]),
+        .library(name: "Security", targets: ["Security"]),
+        .library(name: "Connectors", targets: ["Connectors"]),
+        .library(name: "Tools", targets: ["Tools"]),
         .library(name: "Glassbox", targets: ["Glassbox"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -36,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -83,11 +87,47 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
+        // Principals, the policy engine, rate limits and the SQL guardrail: decisions, no I/O.
+        .target(
+            name: "Security",
+            dependencies: [
+                "EventLog",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        // SQL databases behind one protocol: SQLite (embedded) and PostgreSQL, with catalogs.
+        .target(
+            name: "Connectors",
+            dependencies: [
+                "CGlassboxSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        // libcurl's variadic setopt wrapped for Swift: SMTP and guarded HTTP fetches.
+        .target(name: "CGlassboxCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // The Tool protocol, the registry, the guard pipeline every call passes, the built-in tools.
+        .target(
+            name: "Tools",
+            dependencies: [
+                "Security", "Connectors", "EventLog", "GlassboxProto", "CGlassboxCurl",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         // The platform: configuration and the services `glassbox serve` runs beside the API.
         .target(
             name: "Glassbox",
             dependencies: [
-                "EventLog", "Projections", "GlassboxProto", "Telemetry",
+                "EventLog", "Projections", "GlassboxProto", "Telemetry", "Security", "Connectors", "Tools",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
@@ -118,6 +158,9 @@ let package = Package(
             dependencies: [
                 "Glassbox",
                 "Telemetry",
+                "Security",
+                "Connectors",
+                "Tools",
                 "Server",
                 "EventLog",
                 "Projections",
@@ -149,6 +192,21 @@ let package = Package(
                 "Telemetry", "EventLog", "GlassboxTesting", "GlassboxProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: ["Security", "EventLog", "GlassboxTesting"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "ConnectorsTests",
+            dependencies: ["Connectors", "GlassboxTesting"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "ToolsTests",
+            dependencies: ["Tools", "Security", "Connectors", "EventLog", "GlassboxTesting", "GlassboxProto"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

@@ -39,6 +39,14 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var maxBodyBytes = 1 << 20
     /// Where traces (and optionally log records) are exported; see ``TelemetrySettings``.
     public var telemetry = TelemetrySettings()
+    /// The policy file (roles, grants, denies, approvals, tool limits); nil: every tool call is denied.
+    public var policy: String?
+    /// The folder file, git, docs, dbt and chart tools are confined to; nil disables them.
+    public var workspace: String?
+    /// Named SQL databases tools may use; see ``ConnectionSettings``.
+    public var connections = ConnectionSettings()
+    /// HTTP, mail, limits and policy context for tools; see ``ToolSettings``.
+    public var tools = ToolSettings()
 
     public init() {}
 
@@ -48,7 +56,7 @@ public struct ServeConfiguration: Sendable, Equatable {
         if let file {
             if FileManager.default.fileExists(atPath: file) {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                try configuration.apply(yaml: text, file: file)
+                try configuration.apply(yaml: text, file: file, environment: environment)
             } else if required {
                 throw ConfigurationError(file: file, line: nil, column: nil,
                                          message: "the file does not exist; pass an existing file to --config or leave it out")
@@ -60,7 +68,8 @@ public struct ServeConfiguration: Sendable, Equatable {
     }
 
     /// Applies the keys of a `glassbox.yaml` document.
-    public mutating func apply(yaml text: String, file: String = "glassbox.yaml") throws {
+    /// Relative paths in it (`policy`, `workspace`, SQLite connections) are resolved against the file's folder.
+    public mutating func apply(yaml text: String, file: String = "glassbox.yaml", environment: [String: String] = [:]) throws {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -75,11 +84,11 @@ public struct ServeConfiguration: Sendable, Equatable {
             guard let key = keyNode.string else {
                 throw ConfigurationError(file: file, node: keyNode, message: "keys must be strings")
             }
-            try apply(key: key, node: value, file: file)
+            try apply(key: key, node: value, file: file, environment: environment)
         }
     }
 
-    private mutating func apply(key: String, node: Node, file: String) throws {
+    private mutating func apply(key: String, node: Node, file: String, environment: [String: String] = [:]) throws {
         let setting = Setting(key: key, node: node, file: file)
         switch key {
         case "db": db = try setting.string()
@@ -97,6 +106,10 @@ public struct ServeConfiguration: Sendable, Equatable {
         case "audit_timeout_ms": auditTimeoutMilliseconds = try setting.integer(in: 1...600_000)
         case "max_body_bytes": maxBodyBytes = try setting.integer(in: 1_024...(1 << 30))
         case "otlp": try telemetry.apply(yaml: node, file: file)
+        case "policy": policy = Self.resolve(try setting.string(), against: file)
+        case "workspace": workspace = Self.resolve(try setting.string(), against: file)
+        case "connections": try connections.apply(yaml: node, file: file, environment: environment)
+        case "tools": try tools.apply(yaml: node, file: file, environment: environment)
         default:
             throw ConfigurationError(file: file, node: node,
                                      message: "unknown key `\(key)`; known keys: \(Self.keys.joined(separator: ", "))")
@@ -107,12 +120,22 @@ public struct ServeConfiguration: Sendable, Equatable {
     public static let keys = [
         "db", "durability", "host", "port", "dashboard", "cors_origins", "demo", "heartbeat_seconds",
         "stream_buffer_events", "stream_stall_timeout_seconds", "poll_milliseconds", "audit_max_rows",
-        "audit_timeout_ms", "max_body_bytes", "otlp",
+        "audit_timeout_ms", "max_body_bytes", "otlp", "policy", "workspace", "connections", "tools",
     ]
+
+    /// Keys that only the file sets (structured values).
+    static let fileOnlyKeys: Set<String> = ["otlp", "connections", "tools"]
+
+    /// `path` relative to the folder of `file`, unless it is absolute or `file` is not a path (a flag, a variable).
+    static func resolve(_ path: String, against file: String) -> String {
+        guard !path.hasPrefix("/"), !file.hasPrefix("$"), !file.hasPrefix("-"), file != "environment" else { return path }
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        return folder.appendingPathComponent(path).standardizedFileURL.path
+    }
 
     /// Applies `GLASSBOX_<KEY>` variables; lists are comma-separated.
     public mutating func apply(environment: [String: String]) throws {
-        for key in Self.keys where key != "otlp" {
+        for key in Self.keys where !Self.fileOnlyKeys.contains(key) {
             let name = "GLASSBOX_" + key.uppercased()
             guard let value = environment[name], !value.isEmpty else { continue }
             let values = key == "cors_origins"
