@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: upcomingFeatures
         ),

@@ -57,7 +57,7 @@ public struct ConnectionDefinition: Sendable, Hashable {
     /// line that accepts one there; the URL comes back without it.
     public static func separatingPassword(from url: String) -> (url: String, password: String?) {
         guard let parts = URLParts(url), let password = parts.password else { return (url, nil) }
-        return (parts.text(includingPassword: false), password)
+        return (parts.text(passwordPlaceholder: nil), password)
     }
 }
 
@@ -114,7 +114,7 @@ enum ConnectionEndpoint: Sendable, Hashable {
     /// The URL with any password replaced by `***`, for messages.
     static func redacted(_ url: String) -> String {
         guard let parts = URLParts(url), parts.password != nil else { return url }
-        return parts.text(includingPassword: false, placeholder: "***")
+        return parts.text(passwordPlaceholder: "***")
     }
 }
 
@@ -239,12 +239,12 @@ struct URLParts {
         }
     }
 
-    /// The URL again, without the password (or with `placeholder` in its place).
-    func text(includingPassword: Bool, placeholder: String? = nil) -> String {
+    /// The URL again, without the password (or with `passwordPlaceholder` in its place).
+    func text(passwordPlaceholder: String?) -> String {
         var text = scheme + "://"
         if let user {
             text += user
-            if let placeholder, password != nil { text += ":" + placeholder }
+            if let passwordPlaceholder, password != nil { text += ":" + passwordPlaceholder }
             text += "@"
         }
         text += host.contains(":") ? "[\(host)]" : host

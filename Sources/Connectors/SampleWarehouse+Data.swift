@@ -215,7 +215,8 @@ struct SampleTable {
         for index in indexes {
             statements.append("CREATE INDEX \(name)_\(index.joined(separator: "_"))_idx ON \(table) (\(index.joined(separator: ", ")))")
         }
-        return statements
+        // One round trip instead of one per comment: PostgreSQL runs one statement per query.
+        return engine == .postgresql ? ["DO $glassbox$ BEGIN\n" + statements.map { $0 + ";\n" }.joined() + "END $glassbox$"] : statements
     }
 
     /// Multi-row INSERTs of up to 500 rows each.
@@ -232,7 +233,6 @@ struct SampleTable {
 struct SampleView {
     var schema: String
     var name: String
-    var comment: String
     var statements: [String]
 }
 
@@ -245,7 +245,7 @@ extension SampleWarehouse {
             let statements = pg
                 ? ["CREATE VIEW \(qualified) AS\n\(select)", "COMMENT ON VIEW \(qualified) IS \(SQLText.quoteLiteral(comment))"]
                 : ["CREATE VIEW \(qualified) AS -- \(comment)\n\(select)"]
-            return SampleView(schema: "analytics", name: name, comment: comment, statements: statements)
+            return SampleView(schema: "analytics", name: name, statements: statements)
         }
         let month = pg ? "date_trunc('month', s.started_at)::date" : "date(s.started_at, 'start of month')"
         return [

@@ -52,6 +52,7 @@ public struct SQLTableReference: Sendable, Hashable {
 
 /// What the guardrail found in one statement.
 public struct SQLClassification: Sendable {
+    /// What the statement does; its most harmful part decides (a SELECT whose WITH deletes is a write).
     public var kind: SQLStatementKind
     /// The main statement's verb: "SELECT", "INSERT", "DELETE", "CREATE TABLE", "DROP TABLE",
     /// "EXPLAIN", "EXPLAIN ANALYZE", "SELECT INTO", "SET ROLE" … (`WITH x AS (…) INSERT …` is "INSERT").
@@ -107,21 +108,19 @@ public struct SQLClassifier: Sendable {
     public func classify(_ sql: String) throws(SQLGuardrailViolation) -> SQLClassification {
         let tokens = try SQLLexer(dialect: dialect).tokens(of: sql)
         let statement = try Self.singleStatement(tokens)
-        let analyzer = try StatementAnalyzer(tokens: statement, dialect: dialect)
-        let part = try analyzer.analyze(statement.indices)
+        let analyzer = try SQLStatementAnalyzer(tokens: statement, dialect: dialect)
+        let part = try analyzer.analyze(0..<statement.count)
         var functions = analyzer.sideEffectFunctions()
         if part.verb == "CREATE FUNCTION" || part.verb == "CREATE PROCEDURE" {
             // A function body is text to the engine but SQL when the function runs: look inside.
             for token in statement where token.kind == .string {
                 guard let body = try? SQLLexer(dialect: dialect).tokens(of: token.text),
-                      let bodyAnalyzer = try? StatementAnalyzer(tokens: body[...], dialect: dialect, requireBalance: false) else { continue }
+                      let bodyAnalyzer = try? SQLStatementAnalyzer(tokens: body[...], dialect: dialect, requireBalance: false) else { continue }
                 functions += bodyAnalyzer.sideEffectFunctions()
             }
         }
-        var seenFunctions = Set<String>()
         return SQLClassification(kind: part.kind, verb: part.verb, tables: analyzer.distinctTables(part.tables),
-                                 destructiveReasons: part.destructive.uniqued(),
-                                 sideEffectFunctions: functions.filter { seenFunctions.insert($0).inserted },
+                                 destructiveReasons: part.destructive.uniqued(), sideEffectFunctions: functions.uniqued(),
                                  writeEffects: part.effects.uniqued())
     }
 
@@ -153,7 +152,8 @@ public struct SQLClassifier: Sendable {
 }
 
 extension Array where Element: Hashable {
-    func uniqued() -> [Element] {
+    /// The elements in order, each once.
+    fileprivate func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }
@@ -162,7 +162,7 @@ extension Array where Element: Hashable {
 // MARK: - Statement analysis
 
 /// What one statement, or a statement nested in it (a WITH query, a subquery), does.
-struct StatementPart {
+struct SQLStatementPart {
     var kind: SQLStatementKind
     var verb: String
     var tables: [SQLTableReference] = []
@@ -173,7 +173,7 @@ struct StatementPart {
         if other.rank > kind.rank { kind = other }
     }
 
-    mutating func absorb(_ other: StatementPart, effect: String?) {
+    mutating func absorb(_ other: SQLStatementPart, effect: String?) {
         raise(to: other.kind)
         tables += other.tables
         destructive += other.destructive
@@ -184,7 +184,7 @@ struct StatementPart {
 
 /// Walks the tokens of one statement (without its `;`), recursing into WITH queries, subqueries,
 /// EXPLAIN targets and `CREATE … AS` queries.
-struct StatementAnalyzer {
+struct SQLStatementAnalyzer {
     private let tokens: [SQLToken]
     let dialect: SQLDialect
     /// For each `(`, the index of its `)`; -1 elsewhere.
@@ -202,14 +202,14 @@ struct StatementAnalyzer {
                 open.append(index)
             } else if token.text == ")" {
                 guard let opener = open.popLast() else {
-                    if requireBalance { throw .parse("the ')' here has no matching '('", offset: token.offset) }
+                    if requireBalance { throw .parse("the ')' has no matching '('", offset: token.offset) }
                     continue
                 }
                 closing[opener] = index
             }
         }
         if let unclosed = open.last {
-            if requireBalance { throw .parse("the '(' here is never closed with ')'", offset: self.tokens[unclosed].offset) }
+            if requireBalance { throw .parse("the '(' is never closed with ')'", offset: self.tokens[unclosed].offset) }
             for index in open { closing[index] = self.tokens.count }
         }
         self.closing = closing
@@ -241,7 +241,7 @@ struct StatementAnalyzer {
 
     /// How names compare: exactly in PostgreSQL (after folding), ignoring ASCII case in SQLite.
     private func comparable(_ name: String) -> String {
-        dialect == .sqlite ? asciiLowercased(name) : name
+        dialect == .sqlite ? SQLLexer.lowercasedASCII(name) : name
     }
 
     /// `name`, `schema.name` or `catalog.schema.name` at `index`.
@@ -254,6 +254,11 @@ struct StatementAnalyzer {
             next += 2
         }
         return (parts.count > 1 ? parts[parts.count - 2] : nil, parts[parts.count - 1], next)
+    }
+
+    /// `range` from `index` on (empty when `index` is past its end).
+    private func rest(from index: Int, of range: Range<Int>) -> Range<Int> {
+        min(index, range.upperBound)..<range.upperBound
     }
 
     /// The first `word` at parenthesis depth 0 in `range`.
@@ -316,16 +321,16 @@ struct StatementAnalyzer {
     // MARK: Statements
 
     /// Classifies the statement in `range`.
-    func analyze(_ range: Range<Int>, depth: Int = 0) throws(SQLGuardrailViolation) -> StatementPart {
+    func analyze(_ range: Range<Int>, depth: Int = 0) throws(SQLGuardrailViolation) -> SQLStatementPart {
         let start = range.lowerBound
+        guard start < range.upperBound else {
+            throw .parse("a statement is missing (e.g. empty parentheses)", offset: tokens[min(start, tokens.count - 1)].offset)
+        }
         guard depth < Self.maxDepth else {
             throw .parse("the statement nests more than \(Self.maxDepth) statements or queries inside each other", offset: tokens[start].offset)
         }
-        guard start < range.upperBound else {
-            throw .parse("a statement is missing (e.g. empty parentheses)", offset: tokens.last?.offset ?? 0)
-        }
         if isSymbol(start, "(") {
-            var part = StatementPart(kind: .read, verb: "")
+            var part = SQLStatementPart(kind: .read, verb: "")
             try walk(range, .query, depth: depth, into: &part)
             if part.verb.isEmpty { part.verb = "SELECT" }
             return part
@@ -335,7 +340,7 @@ struct StatementAnalyzer {
         }
         switch verb {
         case "select", "values", "table":
-            var part = StatementPart(kind: .read, verb: verb.uppercased())
+            var part = SQLStatementPart(kind: .read, verb: verb.uppercased())
             try walk(range, .query, depth: depth, into: &part)
             return part
         case "with": return try analyzeWith(range, depth: depth)
@@ -348,26 +353,26 @@ struct StatementAnalyzer {
         case "drop": return analyzeDrop(range)
         case "alter": return analyzeAlter(range)
         case "truncate":
-            var part = StatementPart(kind: .ddl, verb: "TRUNCATE", destructive: ["TRUNCATE"])
+            var part = SQLStatementPart(kind: .ddl, verb: "TRUNCATE", destructive: ["TRUNCATE"])
             var index = start + 1
             if isWord(index, "table") { index += 1 }
             recordNameList(from: index, in: range, isWrite: true, into: &part)
             return part
         case "grant", "revoke":
-            var part = StatementPart(kind: .dcl, verb: verb.uppercased(), destructive: [verb.uppercased()])
+            var part = SQLStatementPart(kind: .dcl, verb: verb.uppercased(), destructive: [verb.uppercased()])
             recordGrantTables(range, into: &part)
             return part
         case "reassign":
-            return StatementPart(kind: .dcl, verb: "REASSIGN OWNED", destructive: ["REASSIGN OWNED"])
+            return SQLStatementPart(kind: .dcl, verb: "REASSIGN OWNED", destructive: ["REASSIGN OWNED"])
         case "comment":
-            var part = StatementPart(kind: .ddl, verb: "COMMENT")
+            var part = SQLStatementPart(kind: .ddl, verb: "COMMENT")
             if isWord(start + 1, "on"), let object = word(start + 2), ["table", "view"].contains(object),
                let name = qualifiedName(at: start + 3) {
                 part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
             }
             return part
         case "refresh":
-            var part = StatementPart(kind: .write, verb: "REFRESH MATERIALIZED VIEW")
+            var part = SQLStatementPart(kind: .write, verb: "REFRESH MATERIALIZED VIEW")
             var index = start + 1
             while let word = word(index), ["materialized", "view", "concurrently"].contains(word) { index += 1 }
             if let name = qualifiedName(at: index) {
@@ -375,24 +380,24 @@ struct StatementAnalyzer {
             }
             return part
         case "show":
-            return StatementPart(kind: .read, verb: "SHOW")
+            return SQLStatementPart(kind: .read, verb: "SHOW")
         case "begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release":
-            return StatementPart(kind: .transaction, verb: transactionVerb(verb, at: start))
+            return SQLStatementPart(kind: .transaction, verb: transactionVerb(verb, at: start))
         case "prepare" where isWord(start + 1, "transaction"):
-            return StatementPart(kind: .transaction, verb: "PREPARE TRANSACTION")
+            return SQLStatementPart(kind: .transaction, verb: "PREPARE TRANSACTION")
         case "set", "reset":
-            return StatementPart(kind: .admin, verb: setVerb(verb, at: start))
+            return SQLStatementPart(kind: .admin, verb: setVerb(verb, at: start))
         case "pragma":
             return analyzePragma(range)
         case "copy", "lock":
             return try analyzeCopyOrLock(verb, range, depth: depth)
         case "security":
-            return StatementPart(kind: .admin, verb: "SECURITY LABEL")
+            return SQLStatementPart(kind: .admin, verb: "SECURITY LABEL")
         case "import":
-            return StatementPart(kind: .admin, verb: "IMPORT FOREIGN SCHEMA")
+            return SQLStatementPart(kind: .admin, verb: "IMPORT FOREIGN SCHEMA")
         default:
             // Known administrative statements and anything unrecognised alike: refused.
-            return StatementPart(kind: .admin, verb: tokens[start].text.uppercased())
+            return SQLStatementPart(kind: .admin, verb: tokens[start].text.uppercased())
         }
     }
 
@@ -400,7 +405,7 @@ struct StatementAnalyzer {
     /// `SELECT … INTO` and locking clauses.
     private enum WalkContext { case query, modification }
 
-    private func walk(_ range: Range<Int>, _ context: WalkContext, depth: Int, into part: inout StatementPart) throws(SQLGuardrailViolation) {
+    private func walk(_ range: Range<Int>, _ context: WalkContext, depth: Int, into part: inout SQLStatementPart) throws(SQLGuardrailViolation) {
         struct Frame {
             /// Inside a function's arguments, FROM/FOR/INTO mean something else (`extract(year FROM d)`).
             var function: Bool
@@ -460,7 +465,7 @@ struct StatementAnalyzer {
     }
 
     /// Records the table that starts at `index`, if a table (not a subquery or function) does.
-    private func recordTable(at index: Int, into part: inout StatementPart) {
+    private func recordTable(at index: Int, into part: inout SQLStatementPart) {
         var index = index
         while isWord(index, "only") || isWord(index, "lateral") { index += 1 }
         if isWord(index, "rows"), isWord(index + 1, "from") { return }
@@ -469,7 +474,7 @@ struct StatementAnalyzer {
     }
 
     /// `[ONLY] name [*] [, …]` from `index`, e.g. TRUNCATE's and DROP TABLE's targets.
-    private func recordNameList(from index: Int, in range: Range<Int>, isWrite: Bool, into part: inout StatementPart) {
+    private func recordNameList(from index: Int, in range: Range<Int>, isWrite: Bool, into part: inout SQLStatementPart) {
         var index = index
         while index < range.upperBound {
             while isWord(index, "only") { index += 1 }
@@ -483,7 +488,7 @@ struct StatementAnalyzer {
     }
 
     /// `SELECT … INTO [TEMP] [TABLE] name` creates a table in PostgreSQL. Returns where to go on.
-    private func selectInto(at index: Int, into part: inout StatementPart) -> Int {
+    private func selectInto(at index: Int, into part: inout SQLStatementPart) -> Int {
         var next = index + 1
         while let word = word(next), ["temp", "temporary", "unlogged", "table", "global", "local"].contains(word) { next += 1 }
         part.raise(to: .ddl)
@@ -497,7 +502,7 @@ struct StatementAnalyzer {
         return name.next
     }
 
-    private func lockingClause(at index: Int, into part: inout StatementPart) {
+    private func lockingClause(at index: Int, into part: inout SQLStatementPart) {
         let clause: String
         if isWord(index + 1, "update") {
             clause = "FOR UPDATE"
@@ -514,11 +519,11 @@ struct StatementAnalyzer {
         part.effects.append("\(clause) locks the rows it reads")
     }
 
-    private func analyzeWith(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
+    private func analyzeWith(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
         var index = range.lowerBound + 1
         let recursive = isWord(index, "recursive")
         if recursive { index += 1 }
-        var queries: [StatementPart] = []
+        var queries: [SQLStatementPart] = []
         // A WITH query's name hides a table of that name in the queries after it and in the main
         // statement; in its own body only when recursive (SQLite: always).
         var names: Set<String> = []
@@ -567,9 +572,9 @@ struct StatementAnalyzer {
         return main
     }
 
-    private func analyzeInsert(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
+    private func analyzeInsert(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
         let verb = tokens[range.lowerBound].key
-        var part = StatementPart(kind: .write, verb: verb.uppercased())
+        var part = SQLStatementPart(kind: .write, verb: verb.uppercased())
         var index = range.lowerBound + 1
         if verb == "replace" { part.destructive.append("REPLACE INTO (deletes the rows it conflicts with)") }
         if isWord(index, "or") {
@@ -581,12 +586,12 @@ struct StatementAnalyzer {
             part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
             index = name.next
         }
-        try walk(index..<range.upperBound, .modification, depth: depth, into: &part)
+        try walk(rest(from: index, of: range), .modification, depth: depth, into: &part)
         return part
     }
 
-    private func analyzeUpdate(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
-        var part = StatementPart(kind: .write, verb: "UPDATE")
+    private func analyzeUpdate(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
+        var part = SQLStatementPart(kind: .write, verb: "UPDATE")
         var index = range.lowerBound + 1
         if isWord(index, "or") {
             if isWord(index + 1, "replace") { part.destructive.append("UPDATE OR REPLACE (deletes the rows it conflicts with)") }
@@ -597,13 +602,13 @@ struct StatementAnalyzer {
             part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
             index = name.next
         }
-        try walk(index..<range.upperBound, .modification, depth: depth, into: &part)
+        try walk(rest(from: index, of: range), .modification, depth: depth, into: &part)
         checkWhere(range, verb: "UPDATE", into: &part)
         return part
     }
 
-    private func analyzeDelete(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
-        var part = StatementPart(kind: .write, verb: "DELETE")
+    private func analyzeDelete(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
+        var part = SQLStatementPart(kind: .write, verb: "DELETE")
         var index = range.lowerBound + 1
         if isWord(index, "from") { index += 1 }
         if isWord(index, "only") { index += 1 }
@@ -611,13 +616,13 @@ struct StatementAnalyzer {
             part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
             index = name.next
         }
-        try walk(index..<range.upperBound, .modification, depth: depth, into: &part)
+        try walk(rest(from: index, of: range), .modification, depth: depth, into: &part)
         checkWhere(range, verb: "DELETE", into: &part)
         return part
     }
 
-    private func analyzeMerge(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
-        var part = StatementPart(kind: .write, verb: "MERGE")
+    private func analyzeMerge(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
+        var part = SQLStatementPart(kind: .write, verb: "MERGE")
         var index = range.lowerBound + 1
         if isWord(index, "into") { index += 1 }
         if isWord(index, "only") { index += 1 }
@@ -625,32 +630,32 @@ struct StatementAnalyzer {
             part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
             index = name.next
         }
-        try walk(index..<range.upperBound, .modification, depth: depth, into: &part)
+        try walk(rest(from: index, of: range), .modification, depth: depth, into: &part)
         var then = firstTopLevel(["then"], in: range)
         while let found = then {
             if isWord(found + 1, "delete") {
                 part.destructive.append("MERGE … THEN DELETE")
                 break
             }
-            then = firstTopLevel(["then"], in: (found + 1)..<range.upperBound)
+            then = firstTopLevel(["then"], in: rest(from: found + 1, of: range))
         }
         return part
     }
 
     /// UPDATE and DELETE change every row without a WHERE, or with one that is always true.
-    private func checkWhere(_ range: Range<Int>, verb: String, into part: inout StatementPart) {
+    private func checkWhere(_ range: Range<Int>, verb: String, into part: inout SQLStatementPart) {
         guard let whereIndex = firstTopLevel(["where"], in: range) else {
             part.destructive.append("\(verb) without WHERE")
             return
         }
-        let end = firstTopLevel(["returning", "order", "limit", "offset"], in: (whereIndex + 1)..<range.upperBound) ?? range.upperBound
+        let end = firstTopLevel(["returning", "order", "limit", "offset"], in: rest(from: whereIndex + 1, of: range)) ?? range.upperBound
         if isWord(whereIndex + 1, "current"), isWord(whereIndex + 2, "of") { return }
         if isAlwaysTrue((whereIndex + 1)..<end) {
             part.destructive.append("\(verb) with a WHERE that is always true")
         }
     }
 
-    private func analyzeExplain(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
+    private func analyzeExplain(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
         var index = range.lowerBound + 1
         var analyzes = false
         var verb = "EXPLAIN"
@@ -660,7 +665,7 @@ struct StatementAnalyzer {
                 for option in split((index + 1)..<close, at: ",") where !option.isEmpty {
                     guard let name = word(option.lowerBound), name == "analyze" || name == "analyse" else { continue }
                     // `ANALYZE false|off|0` turns it off; anything else (or nothing) runs the statement.
-                    let value = option.count > 1 ? asciiLowercased(tokens[option.lowerBound + 1].text) : "true"
+                    let value = option.count > 1 ? SQLLexer.lowercasedASCII(tokens[option.lowerBound + 1].text) : "true"
                     analyzes = !["false", "off", "0"].contains(value)
                 }
                 index = close + 1
@@ -687,7 +692,7 @@ struct StatementAnalyzer {
             return inner
         }
         // Without ANALYZE nothing runs.
-        return StatementPart(kind: .read, verb: verb,
+        return SQLStatementPart(kind: .read, verb: verb,
                              tables: inner.tables.map { SQLTableReference(schema: $0.schema, name: $0.name, isWrite: false) })
     }
 
@@ -723,7 +728,7 @@ struct StatementAnalyzer {
         return otherwise
     }
 
-    private func analyzeCreate(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
+    private func analyzeCreate(_ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
         var index = range.lowerBound + 1
         var replaces = false
         if isWord(index, "or"), isWord(index + 1, "replace") {
@@ -736,7 +741,7 @@ struct StatementAnalyzer {
         }
         let (object, afterObject) = objectType(at: index)
         let verb = object.isEmpty ? "CREATE" : "CREATE \(object.uppercased())"
-        var part = StatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb)
+        var part = SQLStatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb)
         if part.kind == .dcl { part.destructive.append(verb) }
         if replaces { part.destructive.append("CREATE OR REPLACE \(object.uppercased()) (replaces the existing definition)") }
         index = afterObject
@@ -751,12 +756,12 @@ struct StatementAnalyzer {
                 part.raise(to: .admin)
                 part.effects.append("the \(module) module reads or writes files outside the database")
             }
-            if let asIndex = firstTopLevel(["as"], in: index..<range.upperBound), asIndex + 1 < range.upperBound {
+            if let asIndex = firstTopLevel(["as"], in: rest(from: index, of: range)), asIndex + 1 < range.upperBound {
                 let query = try analyze((asIndex + 1)..<range.upperBound, depth: depth + 1)
                 part.absorb(query, effect: query.kind == .read ? nil : "\(query.verb) in \(verb) … AS")
             }
         case "index", "trigger", "policy":
-            if let on = firstTopLevel(["on"], in: index..<range.upperBound) {
+            if let on = firstTopLevel(["on"], in: rest(from: index, of: range)) {
                 var target = on + 1
                 if isWord(target, "only") { target += 1 }
                 if let name = qualifiedName(at: target) {
@@ -764,8 +769,8 @@ struct StatementAnalyzer {
                 }
             }
         case "function", "procedure":
-            if let language = firstTopLevel(["language"], in: index..<range.upperBound), language + 1 < range.upperBound {
-                let name = asciiLowercased(tokens[language + 1].text)
+            if let language = firstTopLevel(["language"], in: rest(from: index, of: range)), language + 1 < range.upperBound {
+                let name = SQLLexer.lowercasedASCII(tokens[language + 1].text)
                 if ["c", "internal", "plsh", "plr"].contains(name) || (name.hasPrefix("pl") && name.hasSuffix("u")) {
                     part.raise(to: .admin)
                     part.effects.append("LANGUAGE \(name) runs code outside the database's sandbox")
@@ -777,25 +782,25 @@ struct StatementAnalyzer {
         return part
     }
 
-    private func analyzeDrop(_ range: Range<Int>) -> StatementPart {
+    private func analyzeDrop(_ range: Range<Int>) -> SQLStatementPart {
         let (object, afterObject) = objectType(at: range.lowerBound + 1)
         let verb = object.isEmpty ? "DROP" : "DROP \(object.uppercased())"
-        var part = StatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb, destructive: [verb])
+        var part = SQLStatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb, destructive: [verb])
         var index = afterObject
         if Self.tableObjects.contains(object) || object == "foreign table" {
             if isWord(index, "if"), isWord(index + 1, "exists") { index += 2 }
             recordNameList(from: index, in: range, isWrite: true, into: &part)
-        } else if ["trigger", "policy", "rule"].contains(object), let on = firstTopLevel(["on"], in: index..<range.upperBound),
+        } else if ["trigger", "policy", "rule"].contains(object), let on = firstTopLevel(["on"], in: rest(from: index, of: range)),
                   let name = qualifiedName(at: on + 1) {
             part.tables.append(SQLTableReference(schema: name.schema, name: name.name, isWrite: true))
         }
         return part
     }
 
-    private func analyzeAlter(_ range: Range<Int>) -> StatementPart {
+    private func analyzeAlter(_ range: Range<Int>) -> SQLStatementPart {
         let (object, afterObject) = objectType(at: range.lowerBound + 1)
         let verb = object.isEmpty ? "ALTER" : "ALTER \(object.uppercased())"
-        var part = StatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb, destructive: [verb])
+        var part = SQLStatementPart(kind: kind(of: object, otherwise: .ddl), verb: verb, destructive: [verb])
         var index = afterObject
         if Self.tableObjects.contains(object) || object == "foreign table" {
             if isWord(index, "if"), isWord(index + 1, "exists") { index += 2 }
@@ -808,7 +813,7 @@ struct StatementAnalyzer {
     }
 
     /// GRANT/REVOKE … ON [TABLE] a, b: the tables whose rights change.
-    private func recordGrantTables(_ range: Range<Int>, into part: inout StatementPart) {
+    private func recordGrantTables(_ range: Range<Int>, into part: inout SQLStatementPart) {
         guard let on = firstTopLevel(["on"], in: range) else { return }
         var index = on + 1
         if isWord(index, "table") {
@@ -852,12 +857,12 @@ struct StatementAnalyzer {
     ]
     private static let tablePragmas: Set<String> = ["table_info", "table_xinfo", "index_list", "foreign_key_list", "foreign_key_check"]
 
-    private func analyzePragma(_ range: Range<Int>) -> StatementPart {
-        let administration = StatementPart(kind: .admin, verb: "PRAGMA")
+    private func analyzePragma(_ range: Range<Int>) -> SQLStatementPart {
+        let administration = SQLStatementPart(kind: .admin, verb: "PRAGMA")
         guard dialect == .sqlite, let name = qualifiedName(at: range.lowerBound + 1) else { return administration }
-        let pragma = asciiLowercased(name.name)
+        let pragma = SQLLexer.lowercasedASCII(name.name)
         guard Self.readPragmas.contains(pragma) else { return administration }
-        var part = StatementPart(kind: .read, verb: "PRAGMA")
+        var part = SQLStatementPart(kind: .read, verb: "PRAGMA")
         let index = name.next
         if index == range.upperBound { return part }
         let argument: Int
@@ -875,8 +880,8 @@ struct StatementAnalyzer {
         return part
     }
 
-    private func analyzeCopyOrLock(_ verb: String, _ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> StatementPart {
-        var part = StatementPart(kind: .admin, verb: verb.uppercased())
+    private func analyzeCopyOrLock(_ verb: String, _ range: Range<Int>, depth: Int) throws(SQLGuardrailViolation) -> SQLStatementPart {
+        var part = SQLStatementPart(kind: .admin, verb: verb.uppercased())
         var index = range.lowerBound + 1
         if verb == "copy", isSymbol(index, "(") {
             let close = closing[index]
@@ -885,7 +890,7 @@ struct StatementAnalyzer {
             return part
         }
         if isWord(index, "table") { index += 1 }
-        let writes = verb == "lock" || firstTopLevel(["from"], in: index..<range.upperBound) != nil
+        let writes = verb == "lock" || firstTopLevel(["from"], in: rest(from: index, of: range)) != nil
         recordNameList(from: index, in: range, isWrite: writes, into: &part)
         return part
     }
@@ -1060,7 +1065,7 @@ struct StatementAnalyzer {
             while isSymbol(first - 1, "."), isName(first - 2) { first -= 2 }
             if let previous = word(first - 1), Self.definingWords.contains(previous) { continue }
             let schema = first < index ? tokens[index - 2].key : nil
-            if let name = SideEffectFunctions.match(tokens[index].key, schema: schema, dialect: dialect) {
+            if let name = SQLSideEffectFunctions.match(tokens[index].key, schema: schema, dialect: dialect) {
                 found.append(name)
             }
         }
@@ -1099,7 +1104,7 @@ struct StatementAnalyzer {
 /// `query_to_xml`, `ts_stat`, `crosstab` and SQLite's `eval` are refused because they run SQL
 /// passed as text, which the guard cannot see. User-defined functions are not known here:
 /// the read-only transaction and the caller's database role stop what they might do.
-enum SideEffectFunctions {
+enum SQLSideEffectFunctions {
     enum Effect: String, Sendable {
         case hostFiles = "reads or writes files on the database host"
         case largeObjects = "creates, changes or removes large objects, which live outside tables"

@@ -91,7 +91,7 @@ public struct SQLGuardrail: Sendable {
             break
         }
         if let function = classification.sideEffectFunctions.first {
-            let effect = SideEffectFunctions.effect(ofFound: function, dialect: dialect)?.rawValue ?? "has side effects"
+            let effect = SQLSideEffectFunctions.effect(ofFound: function, dialect: dialect)?.rawValue ?? "has side effects"
             let others = classification.sideEffectFunctions.dropFirst()
             let also = others.isEmpty ? "" : " (also: \(others.map { "\($0)()" }.joined(separator: ", ")))"
             return .failure(SQLGuardrailViolation(

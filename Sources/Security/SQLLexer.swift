@@ -46,7 +46,7 @@ struct SQLLexer: Sendable {
     func tokens(of sql: String) throws(SQLGuardrailViolation) -> [SQLToken] {
         var text = sql
         let result: Result<[SQLToken], SQLGuardrailViolation> = text.withUTF8 { bytes in
-            var scanner = Scanner(bytes: bytes, dialect: dialect)
+            var scanner = SQLScanner(bytes: bytes, dialect: dialect)
             do throws(SQLGuardrailViolation) {
                 return .success(try scanner.scan())
             } catch {
@@ -84,7 +84,7 @@ struct SQLLexer: Sendable {
                              offset: token.offset)
             }
             token.text = decoded
-            if token.kind == .quotedIdentifier { token.key = asciiLowercased(decoded) }
+            if token.kind == .quotedIdentifier { token.key = SQLLexer.lowercasedASCII(decoded) }
             token.unicodeEscaped = false
             output.append(token)
         }
@@ -142,24 +142,26 @@ struct SQLLexer: Sendable {
     }
 }
 
-/// Lower-cases ASCII letters only, as PostgreSQL folds unquoted identifiers and as both
-/// engines compare keywords.
-func asciiLowercased(_ text: String) -> String {
-    guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
-    return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+extension SQLLexer {
+    /// Lower-cases ASCII letters only, as PostgreSQL folds unquoted identifiers and as both
+    /// engines compare keywords.
+    static func lowercasedASCII(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
 }
 
 extension SQLGuardrailViolation {
     static func parse(_ problem: String, offset: Int) -> SQLGuardrailViolation {
         SQLGuardrailViolation(rule: SQLGuardrail.Rule.parse,
-                              reason: "The SQL could not be read: \(problem). Fix the statement and send it again.",
+                              reason: "The SQL could not be read at offset \(offset) (in UTF-8 bytes): \(problem). Fix the statement and send it again.",
                               detail: "offset=\(offset)")
     }
 }
 
 // MARK: - The scanner
 
-private struct Scanner {
+private struct SQLScanner {
     let bytes: UnsafeBufferPointer<UInt8>
     let dialect: SQLDialect
     var index = 0
@@ -201,17 +203,17 @@ private struct Scanner {
                 emit(.string, value, at: start)
             case UInt8(ascii: "\""):
                 let value = try quoted(closing: UInt8(ascii: "\""), what: "quoted identifier", backslashEscapes: false)
-                emit(.quotedIdentifier, value, at: start, key: asciiLowercased(value))
+                emit(.quotedIdentifier, value, at: start, key: SQLLexer.lowercasedASCII(value))
             case UInt8(ascii: "`") where !postgres:
                 let value = try quoted(closing: UInt8(ascii: "`"), what: "quoted identifier", backslashEscapes: false)
-                emit(.quotedIdentifier, value, at: start, key: asciiLowercased(value))
+                emit(.quotedIdentifier, value, at: start, key: SQLLexer.lowercasedASCII(value))
             case UInt8(ascii: "[") where !postgres:
                 guard let close = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: "]")) else {
-                    throw .parse("the [bracketed] identifier starting here is never closed with ]", offset: start)
+                    throw .parse("the [bracketed] identifier is never closed with ]", offset: start)
                 }
                 let value = text((index + 1)..<close)
                 index = close + 1
-                emit(.quotedIdentifier, value, at: start, key: asciiLowercased(value))
+                emit(.quotedIdentifier, value, at: start, key: SQLLexer.lowercasedASCII(value))
             case UInt8(ascii: "$"):
                 try dollar()
             case UInt8(ascii: "?") where !postgres:
@@ -264,13 +266,14 @@ private struct Scanner {
                 index += 1
             }
         }
-        throw .parse("the /* comment starting here is never closed with */", offset: start)
+        throw .parse("the /* comment is never closed with */", offset: start)
     }
 
     /// A `'…'`, `"…"` or `` `…` `` item starting at `index`, where a doubled quote stands for itself;
     /// with `backslashEscapes` (PostgreSQL `E'…'`), a backslash escapes the next character.
-    private mutating func quoted(closing quote: UInt8, what: String, backslashEscapes: Bool) throws(SQLGuardrailViolation) -> String {
-        let start = index
+    /// Errors point at `start`: the quote, or the prefix before it (`E`, `U&`).
+    private mutating func quoted(closing quote: UInt8, what: String, backslashEscapes: Bool, start: Int? = nil) throws(SQLGuardrailViolation) -> String {
+        let start = start ?? index
         index += 1
         var value: [UInt8] = []
         while index < bytes.count {
@@ -293,7 +296,7 @@ private struct Scanner {
             index += 1
         }
         let quoteText = String(UnicodeScalar(quote))
-        throw .parse("the \(what) starting here is never closed with \(quoteText) (write \(quoteText)\(quoteText) for a \(quoteText) inside it)",
+        throw .parse("the \(what) is never closed with \(quoteText) (write \(quoteText)\(quoteText) for a \(quoteText) inside it)",
                      offset: start)
     }
 
@@ -418,12 +421,12 @@ private struct Scanner {
             let letter = bytes[start] | 0x20
             if next == UInt8(ascii: "'") {
                 if postgres, letter == UInt8(ascii: "e") {
-                    let value = try quoted(closing: next, what: "E'…' string literal", backslashEscapes: true)
+                    let value = try quoted(closing: next, what: "E'…' string literal", backslashEscapes: true, start: start)
                     emit(.string, value, at: start)
                     return
                 }
                 if letter == UInt8(ascii: "x") || (postgres && (letter == UInt8(ascii: "b") || letter == UInt8(ascii: "n"))) {
-                    let value = try quoted(closing: next, what: "string literal", backslashEscapes: false)
+                    let value = try quoted(closing: next, what: "string literal", backslashEscapes: false, start: start)
                     emit(.string, value, at: start)
                     return
                 }
@@ -432,13 +435,14 @@ private struct Scanner {
                let quote = byte(index + 1), quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"") {
                 index += 1
                 let identifier = quote == UInt8(ascii: "\"")
-                let value = try quoted(closing: quote, what: identifier ? "U&\"…\" identifier" : "U&'…' string literal", backslashEscapes: false)
+                let value = try quoted(closing: quote, what: identifier ? "U&\"…\" identifier" : "U&'…' string literal",
+                                       backslashEscapes: false, start: start)
                 emit(identifier ? .quotedIdentifier : .string, value, at: start, key: value, unicode: true)
                 return
             }
         }
         let value = text(start..<index)
-        emit(.word, value, at: start, key: asciiLowercased(value))
+        emit(.word, value, at: start, key: SQLLexer.lowercasedASCII(value))
     }
 
     /// A run of operator characters; `--` and `/*` always start comments, and (as in PostgreSQL)

@@ -8,10 +8,11 @@ struct PolicyCommand: AsyncParsableCommand {
         commandName: "policy",
         abstract: "Ask the policy engine for a decision, or run a file of expected decisions.",
         discussion: """
-            A policy file (see examples/policy.yaml) gives roles their grants, lists principals and
-            agents, and adds explicit denies, approval requirements and tool rate limits.
-            Nothing is allowed unless a grant allows it; a matching deny beats every grant; an agent
-            acting for a caller gets only what both may do.
+            A policy file (see examples/policy.yaml) gives roles their grants, lists
+            principals and agents, and adds explicit denies, approval requirements
+            and tool rate limits. Nothing is allowed unless a grant allows it; a
+            matching deny beats every grant; an agent acting for a caller gets only
+            what both may do.
             """,
         subcommands: [PolicyCheckCommand.self, PolicyTestCommand.self]
     )
@@ -23,19 +24,20 @@ struct PolicyCommand: AsyncParsableCommand {
 struct PolicyCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Decide one request: may this principal (through this agent) do this action on this resource?",
+        abstract: "Decide one request: may this principal, through this agent, do this action?",
         discussion: """
               glassbox policy check --policy examples/policy.yaml --principal user:alice \\
                 --agent agent:analyst --action sql:read --resource warehouse.sales.orders
 
-            Prints ALLOW or DENY, the deciding rule, the reason and any approval a human must give.
-            --role and --attribute add to what the policy says about the principal (for a principal
-            the policy does not list, they are all it has).
+            Prints ALLOW or DENY, the deciding rule, the reason, and any approval a
+            human must give first. --role and --attribute add to what the policy says
+            about the principal; for a principal the policy does not list, they are
+            all it has.
 
             EXIT CODES
-              0   allowed (possibly after an approval: see the output)
-              2   invalid input: the policy file is missing or invalid, or a bad --principal,
-                  --agent, --role, key=value or --time
+              0   allowed (maybe after an approval: see the output)
+              2   invalid input: the policy file is missing or invalid, or a bad
+                  --principal, --agent, --role, key=value or --time
               3   denied
               64  command-line usage error
             """
@@ -64,7 +66,8 @@ struct PolicyCheckCommand: AsyncParsableCommand {
         let policy = try PolicyFile.load(policy, flag: "--policy")
         for role in roles where !policy.roleNames.contains(role) {
             throw CommandFailure(message: "--role \(role): \(policy.source) defines no such role; its roles are "
-                                 + policy.roleNames.joined(separator: ", "), code: ExitStatus.invalidInput)
+                                 + (policy.roleNames.isEmpty ? "none" : policy.roleNames.joined(separator: ", ")),
+                                 code: ExitStatus.invalidInput)
         }
         let caller = try PolicyFile.principal(principal, flag: "--principal", roles: roles,
                                               attributes: try PolicyFile.pairs(attributes, flag: "--attribute"))
@@ -119,16 +122,16 @@ struct PolicyTestCommand: AsyncParsableCommand {
         discussion: """
               glassbox policy test examples/policy-tests.yaml
 
-            Each case names a principal (and optionally an agent), an action and a resource, and
-            expects allow or deny, optionally the deciding rule and the approver (see
-            examples/policy-tests.yaml). The policy is the file's `policy:` (relative to the test
-            file) unless --policy is given.
+            Each case names a principal (and maybe an agent), an action and a
+            resource, and expects allow or deny, optionally the deciding rule and
+            the approver (see examples/policy-tests.yaml). The policy is the file's
+            `policy:`, relative to the test file, unless --policy is given.
 
             EXIT CODES
               0   every case passed
               1   a case failed
-              2   invalid input: the test file or the policy is missing or invalid, or a case names
-                  a principal the policy does not list
+              2   invalid input: the test file or the policy is missing or
+                  invalid, or a case names a principal the policy does not list
               64  command-line usage error
             """
     )

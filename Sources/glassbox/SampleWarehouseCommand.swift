@@ -7,18 +7,13 @@ struct SampleWarehouseCommand: AsyncParsableCommand {
         commandName: "sample-warehouse",
         abstract: "Create a realistic sample data warehouse in an SQLite file or a PostgreSQL database.",
         discussion: """
-            Customers, contacts and their personal details, products, orders and order lines, plans,
-            subscriptions and invoices, product sessions and events, churn labels and two views — with
-            primary and foreign keys, comments, NULLs and skew. The same --seed gives the same rows.
+            Customers, contacts and their personal details, products, orders and order lines, plans, subscriptions and invoices, product sessions and events, churn labels and two views — with primary and foreign keys, comments, NULLs and skew. The same --seed gives the same rows.
 
-            PostgreSQL gets the schemas crm, sales, billing, product and analytics. SQLite has one
-            schema: the same tables without the prefix, comments kept as -- comments in CREATE TABLE.
+            PostgreSQL gets the schemas crm, sales, billing, product and analytics. SQLite has one schema: the same tables without the prefix, their comments kept as -- comments in CREATE TABLE.
 
-            --tables N adds filler tables analytics.daily_metrics_1 … until N tables exist.
-            The password comes from the URL or $PGPASSWORD. An existing non-empty SQLite file or
-            existing warehouse schemas are left alone unless --replace is given.
+            --tables N adds filler tables analytics.daily_metrics_1 … until N tables exist. The password comes from the URL or $PGPASSWORD. An existing non-empty SQLite file, or existing warehouse schemas, are left alone unless --replace is given.
               glassbox sample-warehouse --sqlite warehouse.db
-              PGPASSWORD=… glassbox sample-warehouse --postgres postgresql://glassbox@127.0.0.1:5432/warehouse --tables 200
+              glassbox sample-warehouse --postgres postgresql://glassbox@127.0.0.1:5432/warehouse --tables 200
             """
     )
 

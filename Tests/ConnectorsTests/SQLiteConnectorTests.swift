@@ -184,7 +184,7 @@ import Testing
         let reader = try await warehouse.database.reader(role: nil)
         let info = try await reader.query("PRAGMA table_info(plans)", limits: QueryLimits())
         #expect(info.rows.count == 4)
-        let list = try await reader.query("SELECT name FROM pragma_foreign_key_list('orders')", limits: QueryLimits())
+        let list = try await reader.query("SELECT \"table\" FROM pragma_foreign_key_list('orders')", limits: QueryLimits())
         #expect(list.rows.isEmpty == false)
         await reader.close()
     }
@@ -236,15 +236,46 @@ import Testing
         let writer = try await warehouse.database.writer(role: nil)
         let attach = warehouse.directory.path("other.db")
         for statement in ["ATTACH DATABASE '\(attach)' AS other", "PRAGMA foreign_keys = OFF", "PRAGMA writable_schema = ON",
-                          "SELECT load_extension('/tmp/nothing.so')", "VACUUM INTO '\(attach)'", "COMMIT", "SAVEPOINT s"] {
+                          "SELECT load_extension('/tmp/nothing.so')", "COMMIT", "SAVEPOINT s"] {
             let error = await connectorError { try await writer.execute(statement, limits: QueryLimits()) }
             #expect(error?.isRefusal == true, "\(statement): \(String(describing: error))")
         }
+        // VACUUM cannot run in the writer's transaction; outside one the authorizer would refuse its ATTACH.
+        #expect(await connectorError { try await writer.execute("VACUUM INTO '\(attach)'", limits: QueryLimits()) } != nil)
         #expect(!FileManager.default.fileExists(atPath: attach))
         // Its read path reads only.
         let error = await connectorError { try await writer.query("DELETE FROM orders", limits: QueryLimits()) }
         #expect(error?.isRefusal == true)
         await writer.close()
+    }
+
+    @Test func waitingForAnotherWritersLockEndsWithTheTimeout() async throws {
+        let warehouse = try await SQLiteWarehouse.make(options: .init(rowsScale: 0.1))
+        defer { warehouse.directory.remove() }
+        let holder = try await warehouse.database.writer(role: nil)
+        let waiter = try await warehouse.database.writer(role: nil)
+        // The holder keeps the write lock while its endless subquery runs, until its own timeout.
+        let holding = Task {
+            try await holder.execute("""
+                UPDATE plans SET included_seats = (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c)
+                """, limits: QueryLimits(timeout: .seconds(4)))
+        }
+        // Until the holder has the lock, the waiter's update simply succeeds.
+        var outcome: ConnectorError?
+        for _ in 0..<40 where outcome == nil {
+            do {
+                _ = try await waiter.execute("UPDATE plans SET name = 'x'", limits: QueryLimits(timeout: .milliseconds(300)))
+                try await Task.sleep(for: .milliseconds(100))
+            } catch let error as ConnectorError {
+                outcome = error
+            }
+        }
+        #expect(outcome == .timeout(.milliseconds(300)))
+        holding.cancel()
+        #expect(await connectorError { try await holding.value } == .cancelled)
+        #expect(try await waiter.execute("UPDATE plans SET name = 'y' WHERE plan_code = 'pro'", limits: QueryLimits()).rowsAffected == 1)
+        await holder.close()
+        await waiter.close()
     }
 
     @Test func aClosedHandleSaysSo() async throws {

@@ -3,56 +3,58 @@ import Foundation
 import Testing
 @testable import Tools
 
-@Suite struct CatalogSearchTests {
-    private let tables = [
-        TableInfo(schema: "main", name: "orders", kind: "table", columns: [
-            ColumnInfo(name: "id", type: "INTEGER", nullable: false),
-            ColumnInfo(name: "customer_id", type: "INTEGER", nullable: false, comment: "Who ordered"),
-            ColumnInfo(name: "status", type: "TEXT", nullable: false, comment: "open, shipped or cancelled"),
-        ]),
-        TableInfo(schema: "main", name: "customers", kind: "table", columns: [
-            ColumnInfo(name: "id", type: "INTEGER", nullable: false),
-            ColumnInfo(name: "Customer", type: "TEXT", nullable: false),
-        ], comment: "People who buy"),
-        TableInfo(schema: "crm", name: "customer_notes", kind: "view", columns: [
-            ColumnInfo(name: "body", type: "TEXT", nullable: true, comment: "Free text about the CUSTOMER"),
-        ]),
-    ]
+extension CatalogToolsTests {
+    @Suite struct Ranking {
+        private let tables = [
+            TableInfo(schema: "main", name: "orders", kind: "table", columns: [
+                ColumnInfo(name: "id", type: "INTEGER", nullable: false),
+                ColumnInfo(name: "customer_id", type: "INTEGER", nullable: false, comment: "Who ordered"),
+                ColumnInfo(name: "status", type: "TEXT", nullable: false, comment: "open, shipped or cancelled"),
+            ]),
+            TableInfo(schema: "main", name: "customers", kind: "table", columns: [
+                ColumnInfo(name: "id", type: "INTEGER", nullable: false),
+                ColumnInfo(name: "Customer", type: "TEXT", nullable: false),
+            ], comment: "People who buy"),
+            TableInfo(schema: "crm", name: "customer_notes", kind: "view", columns: [
+                ColumnInfo(name: "body", type: "TEXT", nullable: true, comment: "Free text about the CUSTOMER"),
+            ]),
+        ]
 
-    @Test func namesRankBeforeCommentsAndExactBeforePartial() {
-        let hits = CatalogSearch.rank(term: "Customer", in: tables, limit: 10)
-        #expect(hits.map { "\($0.table).\($0.column ?? "")/\($0.field.rawValue)/\($0.score)" } == [
-            "customer_notes./table_name/70",
-            "customers./table_name/70",
-            "customers.Customer/column_name/60",
-            "orders.customer_id/column_name/40",
-            "customer_notes.body/column_comment/10",
-        ])
-        #expect(hits[2].type == "TEXT")
-    }
+        @Test func namesRankBeforeCommentsAndExactBeforePartial() {
+            let hits = CatalogSearch.rank(term: "Customer", in: tables, limit: 10)
+            #expect(hits.map { "\($0.table).\($0.column ?? "")/\($0.field.rawValue)/\($0.score)" } == [
+                "customer_notes./table_name/70",
+                "customers./table_name/70",
+                "customers.Customer/column_name/60",
+                "orders.customer_id/column_name/40",
+                "customer_notes.body/column_comment/10",
+            ])
+            #expect(hits[2].type == "TEXT")
+        }
 
-    @Test func commentsMatchAndTheLimitCuts() {
-        let hits = CatalogSearch.rank(term: "buy", in: tables, limit: 10)
-        #expect(hits.map(\.field) == [.tableComment])
-        #expect(hits.first?.text == "People who buy")
-        #expect(CatalogSearch.rank(term: "i", in: tables, limit: 2).count == 2)
-        #expect(CatalogSearch.rank(term: "zzz", in: tables, limit: 10).isEmpty)
-    }
+        @Test func commentsMatchAndTheLimitCuts() {
+            let hits = CatalogSearch.rank(term: "buy", in: tables, limit: 10)
+            #expect(hits.map(\.field) == [.tableComment])
+            #expect(hits.first?.text == "People who buy")
+            #expect(CatalogSearch.rank(term: "i", in: tables, limit: 2).count == 2)
+            #expect(CatalogSearch.rank(term: "zzz", in: tables, limit: 10).isEmpty)
+        }
 
-    @Test func describeJSONKeepsKeyOrderAndMarksKeyColumns() {
-        let info = TableInfo(schema: "main", name: "lines", kind: "table", columns: [
-            ColumnInfo(name: "order_id", type: "INTEGER", nullable: false),
-            ColumnInfo(name: "line", type: "INTEGER", nullable: false, defaultValue: "1", comment: "position"),
-        ], primaryKey: ["order_id", "line"],
-           foreignKeys: [ForeignKey(columns: ["order_id"], referencedSchema: "main", referencedTable: "orders", referencedColumns: ["id"])],
-           rowEstimate: 12)
-        let json = info.json
-        #expect(json["primary_key"] == ["order_id", "line"])
-        #expect(json["columns"]?.array?[1] == ["name": "line", "type": "INTEGER", "nullable": false, "default": "1",
-                                               "comment": "position", "primary_key": true])
-        #expect(json["foreign_keys"] == [["columns": ["order_id"], "references": ["schema": "main", "table": "orders", "columns": ["id"]]]])
-        #expect(json["row_estimate"] == 12)
-        #expect(json["comment"] == .null)
+        @Test func describeJSONKeepsKeyOrderAndMarksKeyColumns() {
+            let info = TableInfo(schema: "main", name: "lines", kind: "table", columns: [
+                ColumnInfo(name: "order_id", type: "INTEGER", nullable: false),
+                ColumnInfo(name: "line", type: "INTEGER", nullable: false, defaultValue: "1", comment: "position"),
+            ], primaryKey: ["order_id", "line"],
+               foreignKeys: [ForeignKey(columns: ["order_id"], referencedSchema: "main", referencedTable: "orders", referencedColumns: ["id"])],
+               rowEstimate: 12)
+            let json = info.json
+            #expect(json["primary_key"] == ["order_id", "line"])
+            #expect(json["columns"]?.array?[1] == ["name": "line", "type": "INTEGER", "nullable": false, "default": "1",
+                                                   "comment": "position", "primary_key": true])
+            #expect(json["foreign_keys"] == [["columns": ["order_id"], "references": ["schema": "main", "table": "orders", "columns": ["id"]]]])
+            #expect(json["row_estimate"] == 12)
+            #expect(json["comment"] == .null)
+        }
     }
 }
 

@@ -18,7 +18,7 @@ final class SVGCensus: NSObject, XMLParserDelegate {
         let parser = XMLParser(data: Data(svg.utf8))
         parser.delegate = census
         guard parser.parse() else {
-            throw PeerMissing(why: "not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")")
+            throw MalformedXML(problem: parser.parserError.map { "\($0)" } ?? "unknown error")
         }
         return census
     }
@@ -37,6 +37,11 @@ final class SVGCensus: NSObject, XMLParserDelegate {
     }
 }
 
+struct MalformedXML: Error, CustomStringConvertible {
+    var problem: String
+    var description: String { "the SVG is not well-formed XML: \(problem)" }
+}
+
 /// Rows shaped like sql.query's output.
 let revenueData: JSONValue = [
     "columns": [["name": "month", "type": "TEXT"], ["name": "revenue", "type": "REAL"], ["name": "cost", "type": "REAL"]],
@@ -45,35 +50,36 @@ let revenueData: JSONValue = [
     "truncated": false,
 ]
 
-@Suite struct NiceScaleTests {
-    @Test func roundsToNiceTicks() {
-        let scale = NiceScale(minimum: 0, maximum: 97)
-        #expect(scale.lower == 0)
-        #expect(scale.upper == 100)
-        #expect(scale.ticks == [0, 20, 40, 60, 80, 100])
+extension ChartTests {
+    @Suite struct Scale {
+        @Test func roundsToNiceTicks() {
+            let scale = NiceScale(minimum: 0, maximum: 97)
+            #expect(scale.lower == 0)
+            #expect(scale.upper == 100)
+            #expect(scale.ticks == [0, 20, 40, 60, 80, 100])
 
-        let small = NiceScale(minimum: 0.0012, maximum: 0.0047)
-        #expect(small.step == 0.001)
-        #expect(small.ticks.first == 0.001)
-        #expect(small.ticks.last == 0.005)
-        #expect(small.label(0.003) == "0.003")
+            let small = NiceScale(minimum: 0.0012, maximum: 0.0047)
+            #expect(small.step == 0.001)
+            #expect(small.ticks.first == 0.001)
+            #expect(small.ticks.last == 0.005)
+            #expect(small.label(0.003) == "0.003")
 
-        let negative = NiceScale(minimum: -3.2, maximum: 7.9)
-        #expect(negative.lower == -4)
-        #expect(negative.upper == 8)
-        #expect(negative.ticks.contains(0))
+            let negative = NiceScale(minimum: -3.2, maximum: 7.9)
+            #expect(negative.ticks == [-5, 0, 5, 10])
 
-        let flat = NiceScale(minimum: 5, maximum: 5)
-        #expect(flat.lower < 5 && flat.upper > 5)
-        #expect(NiceScale(minimum: 0, maximum: 0).upper > 0)
-    }
+            let flat = NiceScale(minimum: 5, maximum: 5)
+            #expect(flat.lower < 5 && flat.upper > 5)
+            #expect(NiceScale(minimum: 0, maximum: 0).upper > 0)
+        }
 
-    @Test func labelsLargeNumbersCompactly() {
-        let millions = NiceScale(minimum: 0, maximum: 4_200_000)
-        #expect(millions.label(1_000_000) == "1M")
-        #expect(millions.label(0) == "0")
-        #expect(NiceScale(minimum: 0, maximum: 45_000).label(10_000) == "10k")
-        #expect(NiceScale(minimum: 0, maximum: 2.5e9).label(500_000_000) == "0.5B")
+        @Test func labelsLargeNumbersCompactly() {
+            let millions = NiceScale(minimum: 0, maximum: 4_200_000)
+            #expect(millions.label(1_000_000) == "1M")
+            #expect(millions.label(0) == "0")
+            #expect(NiceScale(minimum: 0, maximum: 45_000).label(10_000) == "10k")
+            #expect(NiceScale(minimum: 0, maximum: 2e9).step == 500_000_000)
+            #expect(NiceScale(minimum: 0, maximum: 2e9).label(1_500_000_000) == "1.5B")
+        }
     }
 }
 

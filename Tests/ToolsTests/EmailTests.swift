@@ -53,51 +53,53 @@ struct LocalSMTPServer {
     }
 }
 
-@Suite struct EmailMessageTests {
-    @Test func addresses() {
-        for good in ["cfo@example.com", "first.last+tag@sub.example.co", "ops@localhost", "o'brien@example.ie"] {
-            #expect(EmailMessage.isValidAddress(good), "\(good)")
+extension EmailTests {
+    @Suite struct Message {
+        @Test func addresses() {
+            for good in ["cfo@example.com", "first.last+tag@sub.example.co", "ops@localhost", "o'brien@example.ie"] {
+                #expect(EmailMessage.isValidAddress(good), "\(good)")
+            }
+            for bad in ["", "no-at", "a@b@c", "Alice <a@example.com>", "a@example.com, b@example.com", ".a@example.com", "a..b@example.com",
+                        "a@-example.com", "a@exa mple.com", "a@", "@example.com", "a@example..com"] {
+                #expect(!EmailMessage.isValidAddress(bad), "\(bad)")
+            }
+            #expect(EmailMessage.envelopeAddress("Reports <reports@example.com>") == "reports@example.com")
+            #expect(EmailMessage.envelopeAddress("reports@example.com") == "reports@example.com")
+            #expect(EmailMessage.envelopeAddress("Reports") == nil)
         }
-        for bad in ["", "no-at", "a@b@c", "Alice <a@example.com>", "a@example.com, b@example.com", ".a@example.com", "a..b@example.com",
-                    "a@-example.com", "a@exa mple.com", "a@", "@example.com", "a@example..com"] {
-            #expect(!EmailMessage.isValidAddress(bad), "\(bad)")
+
+        @Test func headerInjection() {
+            #expect(EmailMessage.breaksHeader("Hi\r\nBcc: spy@evil.example"))
+            #expect(EmailMessage.breaksHeader("x\ny"))
+            #expect(EmailMessage.breaksHeader("x\ry"))
+            #expect(!EmailMessage.breaksHeader("Weekly revenue — up 4%"))
         }
-        #expect(EmailMessage.envelopeAddress("Reports <reports@example.com>") == "reports@example.com")
-        #expect(EmailMessage.envelopeAddress("reports@example.com") == "reports@example.com")
-        #expect(EmailMessage.envelopeAddress("Reports") == nil)
-    }
 
-    @Test func headerInjection() {
-        #expect(EmailMessage.breaksHeader("Hi\r\nBcc: spy@evil.example"))
-        #expect(EmailMessage.breaksHeader("x\ny"))
-        #expect(EmailMessage.breaksHeader("x\ry"))
-        #expect(!EmailMessage.breaksHeader("Weekly revenue — up 4%"))
-    }
+        @Test func headersAndEncodedSubjects() throws {
+            let date = Date(timeIntervalSince1970: 1_751_371_200)  // 2025-07-01 12:00:00 UTC
+            #expect(EmailMessage.dateHeader(date) == "Tue, 01 Jul 2025 12:00:00 +0000")
+            let id = EmailMessage.messageID(sender: "reports@example.com", id: UUID(uuidString: "0190A6C4-0000-7000-8000-000000000001")!)
+            #expect(id == "<0190a6c4-0000-7000-8000-000000000001@example.com>")
+            #expect(EmailMessage.encodedSubject("Plain subject") == "Plain subject")
 
-    @Test func headersAndEncodedSubjects() throws {
-        let date = Date(timeIntervalSince1970: 1_751_371_200)  // 2025-07-01 12:00:00 UTC
-        #expect(EmailMessage.dateHeader(date) == "Tue, 01 Jul 2025 12:00:00 +0000")
-        let id = EmailMessage.messageID(sender: "reports@example.com", id: UUID(uuidString: "0190A6C4-0000-7000-8000-000000000001")!)
-        #expect(id == "<0190a6c4-0000-7000-8000-000000000001@example.com>")
-        #expect(EmailMessage.encodedSubject("Plain subject") == "Plain subject")
+            let subject = "Umsatz im Juli: 12 % über Plan — ✓ geprüft, Bericht anbei für das gesamte Team"
+            let encoded = EmailMessage.encodedSubject(subject)
+            let words = encoded.components(separatedBy: "\r\n ")
+            #expect(words.count > 1)
+            var decoded = Data()
+            for word in words {
+                #expect(word.count <= 75)
+                #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="))
+                decoded.append(try #require(Data(base64Encoded: String(word.dropFirst(10).dropLast(2)))))
+            }
+            #expect(String(decoding: decoded, as: UTF8.self) == subject)
 
-        let subject = "Umsatz im Juli: 12 % über Plan — ✓ geprüft, Bericht anbei für das gesamte Team"
-        let encoded = EmailMessage.encodedSubject(subject)
-        let words = encoded.components(separatedBy: "\r\n ")
-        #expect(words.count > 1)
-        var decoded = Data()
-        for word in words {
-            #expect(word.count <= 75)
-            #expect(word.hasPrefix("=?UTF-8?B?") && word.hasSuffix("?="))
-            decoded.append(try #require(Data(base64Encoded: String(word.dropFirst(10).dropLast(2)))))
+            let headers = EmailMessage.headers(from: "Reports <reports@example.com>", to: ["a@example.com", "b@example.com"], cc: [],
+                                               subject: "Hi", date: date, messageID: id)
+            #expect(headers == ["Date: Tue, 01 Jul 2025 12:00:00 +0000", "From: Reports <reports@example.com>", "To: a@example.com, b@example.com",
+                                "Message-ID: \(id)", "Subject: Hi"])
+            #expect(EmailMessage.mediaType(forFileName: "revenue.SVG") == "image/svg+xml")
         }
-        #expect(String(decoding: decoded, as: UTF8.self) == subject)
-
-        let headers = EmailMessage.headers(from: "Reports <reports@example.com>", to: ["a@example.com", "b@example.com"], cc: [],
-                                           subject: "Hi", date: date, messageID: id)
-        #expect(headers == ["Date: Tue, 01 Jul 2025 12:00:00 +0000", "From: Reports <reports@example.com>", "To: a@example.com, b@example.com",
-                            "Message-ID: \(id)", "Subject: Hi"])
-        #expect(EmailMessage.mediaType(forFileName: "revenue.SVG") == "image/svg+xml")
     }
 }
 

@@ -45,83 +45,85 @@ let failedSequence = ["tool.requested", "tool.authorized", "tool.started", "tool
 
 // MARK: - Path confinement, without the guard
 
-@Suite struct WorkspaceConfinementTests {
-    @Test func normalPathsResolveInsideTheRoot() throws {
-        let fx = try WorkspaceFixture()
-        defer { fx.remove() }
-        try fx.write("models/orders.sql", "select 1")
-        let path = try #require(try fx.workspace.confine("./models//orders.sql", for: .read).path)
-        #expect(path.requested == "models/orders.sql")
-        #expect(path.resolved == "models/orders.sql")
-        #expect(path.resource == "workspace:models/orders.sql")
-        #expect(path.exists)
-        let new = try #require(try fx.workspace.confine("reports/2025/q1.md", for: .write).path)
-        #expect(new.resolved == "reports/2025/q1.md")
-        #expect(!new.exists)
-        #expect(try fx.workspace.confine("", for: .read).path?.resource == "workspace:.")
-        #expect(try fx.workspace.confine(".", for: .read).path?.isRoot == true)
-    }
-
-    @Test(arguments: ["/etc/passwd", "../outside/secret.txt", "models/../../x", "a/../b", "~/notes", "a\0b"])
-    func escapesByNameAreRefused(path: String) throws {
-        let fx = try WorkspaceFixture()
-        defer { fx.remove() }
-        #expect(try fx.workspace.confine(path, for: .read).violation?.guardrail == "file.outside_workspace")
-    }
-
-    @Test func symbolicLinksMustStayInside() throws {
-        let fx = try WorkspaceFixture()
-        defer { fx.remove() }
-        try fx.write("data/real.csv", "a,b")
-        try fx.link("inside-link.csv", to: "data/real.csv")
-        try fx.link("escape", to: fx.outside)
-        try fx.link("escape-file", to: fx.outside + "/secret.txt")
-        try fx.link("dangling", to: fx.outside + "/not-there-yet")
-        try fx.link("relative-escape", to: "../outside")
-
-        let inside = try #require(try fx.workspace.confine("inside-link.csv", for: .read).path)
-        #expect(inside.resolved == "data/real.csv")
-        #expect(inside.resource == "workspace:data/real.csv")
-        for path in ["escape/secret.txt", "escape-file", "escape/new.txt", "relative-escape/secret.txt", "dangling"] {
-            #expect(try fx.workspace.confine(path, for: .write).violation?.guardrail == "file.symlink_escape", "\(path)")
+extension FileToolsTests {
+    @Suite struct Confinement {
+        @Test func normalPathsResolveInsideTheRoot() throws {
+            let fx = try WorkspaceFixture()
+            defer { fx.remove() }
+            try fx.write("models/orders.sql", "select 1")
+            let path = try #require(try fx.workspace.confine("./models//orders.sql", for: .read).path)
+            #expect(path.requested == "models/orders.sql")
+            #expect(path.resolved == "models/orders.sql")
+            #expect(path.resource == "workspace:models/orders.sql")
+            #expect(path.exists)
+            let new = try #require(try fx.workspace.confine("reports/2025/q1.md", for: .write).path)
+            #expect(new.resolved == "reports/2025/q1.md")
+            #expect(!new.exists)
+            #expect(try fx.workspace.confine("", for: .read).path?.resource == "workspace:.")
+            #expect(try fx.workspace.confine(".", for: .read).path?.isRoot == true)
         }
-    }
 
-    @Test func theGitFolderCannotBeWritten() throws {
-        let fx = try WorkspaceFixture()
-        defer { fx.remove() }
-        try fx.write(".git/config", "[core]")
-        try fx.link("cfg", to: ".git")
-        #expect(try fx.workspace.confine(".git/config", for: .write).violation?.guardrail == "file.git_directory")
-        #expect(try fx.workspace.confine("cfg/hooks/pre-commit", for: .write).violation?.guardrail == "file.git_directory")
-        #expect(try fx.workspace.confine(".git/config", for: .read).violation == nil)
-        #expect(try fx.workspace.confine(".gitignore", for: .write).violation == nil)
-    }
-
-    @Test func aLinkPlantedAfterTheCheckIsNotFollowed() throws {
-        let fx = try WorkspaceFixture()
-        defer { fx.remove() }
-        try fx.write("data/report.txt", "fine")
-        let checked = try #require(try fx.workspace.confine("data/report.txt", for: .read).path)
-        // Between the check and the open, the folder is swapped for a link to the outside.
-        try FileManager.default.removeItem(atPath: fx.root + "/data")
-        try fx.link("data", to: fx.outside)
-        try FileManager.default.copyItem(atPath: fx.outside + "/secret.txt", toPath: fx.outside + "/report.txt")
-        let error = #expect(throws: ToolError.self) { try WorkspaceFiles.read(checked, maxBytes: 100) }
-        #expect(error?.kind == "refused")
-        let write = #expect(throws: ToolError.self) {
-            try WorkspaceFiles.write(checked, data: Data("x".utf8), mode: .overwrite, maxFileBytes: 100)
+        @Test(arguments: ["/etc/passwd", "../outside/secret.txt", "models/../../x", "a/../b", "~/notes", "a\0b"])
+        func escapesByNameAreRefused(path: String) throws {
+            let fx = try WorkspaceFixture()
+            defer { fx.remove() }
+            #expect(try fx.workspace.confine(path, for: .read).violation?.guardrail == "file.outside_workspace")
         }
-        #expect(write?.kind == "refused")
-        #expect(try String(contentsOfFile: fx.outside + "/report.txt", encoding: .utf8) == "top secret")
-    }
 
-    @Test func textIsDecodedAndCutCharactersAreDropped() {
-        #expect(TextBody.utf8(Data("héllo".utf8), mayBeCut: false) == "héllo")
-        let cut = Data("hé".utf8).dropLast()
-        #expect(TextBody.utf8(cut, mayBeCut: false) == nil)
-        #expect(TextBody.utf8(cut, mayBeCut: true) == "h")
-        #expect(TextBody.utf8(Data([0x41, 0x00, 0x42]), mayBeCut: false) == nil)
+        @Test func symbolicLinksMustStayInside() throws {
+            let fx = try WorkspaceFixture()
+            defer { fx.remove() }
+            try fx.write("data/real.csv", "a,b")
+            try fx.link("inside-link.csv", to: "data/real.csv")
+            try fx.link("escape", to: fx.outside)
+            try fx.link("escape-file", to: fx.outside + "/secret.txt")
+            try fx.link("dangling", to: fx.outside + "/not-there-yet")
+            try fx.link("relative-escape", to: "../outside")
+
+            let inside = try #require(try fx.workspace.confine("inside-link.csv", for: .read).path)
+            #expect(inside.resolved == "data/real.csv")
+            #expect(inside.resource == "workspace:data/real.csv")
+            for path in ["escape/secret.txt", "escape-file", "escape/new.txt", "relative-escape/secret.txt", "dangling"] {
+                #expect(try fx.workspace.confine(path, for: .write).violation?.guardrail == "file.symlink_escape", "\(path)")
+            }
+        }
+
+        @Test func theGitFolderCannotBeWritten() throws {
+            let fx = try WorkspaceFixture()
+            defer { fx.remove() }
+            try fx.write(".git/config", "[core]")
+            try fx.link("cfg", to: ".git")
+            #expect(try fx.workspace.confine(".git/config", for: .write).violation?.guardrail == "file.git_directory")
+            #expect(try fx.workspace.confine("cfg/hooks/pre-commit", for: .write).violation?.guardrail == "file.git_directory")
+            #expect(try fx.workspace.confine(".git/config", for: .read).violation == nil)
+            #expect(try fx.workspace.confine(".gitignore", for: .write).violation == nil)
+        }
+
+        @Test func aLinkPlantedAfterTheCheckIsNotFollowed() throws {
+            let fx = try WorkspaceFixture()
+            defer { fx.remove() }
+            try fx.write("data/report.txt", "fine")
+            let checked = try #require(try fx.workspace.confine("data/report.txt", for: .read).path)
+            // Between the check and the open, the folder is swapped for a link to the outside.
+            try FileManager.default.removeItem(atPath: fx.root + "/data")
+            try fx.link("data", to: fx.outside)
+            try FileManager.default.copyItem(atPath: fx.outside + "/secret.txt", toPath: fx.outside + "/report.txt")
+            let error = #expect(throws: ToolError.self) { try WorkspaceFiles.read(checked, maxBytes: 100) }
+            #expect(error?.kind == "refused")
+            let write = #expect(throws: ToolError.self) {
+                try WorkspaceFiles.write(checked, data: Data("x".utf8), mode: .overwrite, maxFileBytes: 100)
+            }
+            #expect(write?.kind == "refused")
+            #expect(try String(contentsOfFile: fx.outside + "/report.txt", encoding: .utf8) == "top secret")
+        }
+
+        @Test func textIsDecodedAndCutCharactersAreDropped() {
+            #expect(TextBody.utf8(Data("héllo".utf8), mayBeCut: false) == "héllo")
+            let cut = Data("hé".utf8).dropLast()
+            #expect(TextBody.utf8(cut, mayBeCut: false) == nil)
+            #expect(TextBody.utf8(cut, mayBeCut: true) == "h")
+            #expect(TextBody.utf8(Data([0x41, 0x00, 0x42]), mayBeCut: false) == nil)
+        }
     }
 }
 

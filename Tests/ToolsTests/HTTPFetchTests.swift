@@ -21,8 +21,7 @@ func findExecutable(_ name: String) -> String? {
 func requirePeer<T>(_ found: T?, _ why: String) throws -> T {
     if let found { return found }
     if ProcessInfo.processInfo.environment["GLASSBOX_REQUIRE_PEERS"] == "1" {
-        Issue.record("\(why) (GLASSBOX_REQUIRE_PEERS=1 requires every peer)")
-        throw PeerMissing(why: why)
+        throw PeerMissing(why: "\(why) (GLASSBOX_REQUIRE_PEERS=1 requires every peer)")
     }
     try Test.cancel("skipped: \(why); install it, or set GLASSBOX_REQUIRE_PEERS=1 to make this a failure")
 }
@@ -70,8 +69,9 @@ final class PeerProcess: @unchecked Sendable {
         return String(decoding: line, as: UTF8.self)
     }
 
+    /// Kills the process (SIGKILL: a child of the test runner may inherit SIGTERM as blocked).
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
@@ -165,93 +165,95 @@ struct LocalHTTPServer {
 
 // MARK: - AddressGuard: the pure SSRF checks
 
-@Suite struct AddressGuardTests {
-    @Test(arguments: [
-        ("127.0.0.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"),
-        ("127.1", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("10.0.0.1.", "10.0.0.1"), ("[::1]", "::1"),
-        ("::ffff:127.0.0.1", "::ffff:127.0.0.1"), ("fe80::1%eth0", "fe80::1"),
-    ])
-    func numericFormsParse(text: String, canonical: String) throws {
-        let address = try #require(IPAddress(text))
-        #expect(address.description == canonical)
-    }
-
-    @Test(arguments: ["example.com", "1.2.3.4.5", "256.1.1.1", "1.256.1.1", "0x1g.0.0.1", "", "::g", "127.0.0.1 "])
-    func namesAreNotAddresses(text: String) {
-        #expect(IPAddress(text) == nil)
-    }
-
-    @Test(arguments: [
-        ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"), ("10.0.0.1", "private"),
-        ("172.16.5.4", "private"), ("172.31.255.255", "private"), ("192.168.1.1", "private"), ("169.254.169.254", "link-local"),
-        ("100.64.0.1", "shared (CGNAT)"), ("100.100.100.200", "shared (CGNAT)"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
-        ("fc00::1", "private"), ("fd12:3456::1", "private"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast"),
-        ("255.255.255.255", "reserved"), ("::ffff:127.0.0.1", "loopback (127.0.0.1 inside IPv6)"),
-        ("::ffff:169.254.169.254", "link-local (169.254.169.254 inside IPv6)"), ("64:ff9b::a00:1", "private (10.0.0.1 inside IPv6)"),
-        ("2002:7f00:1::", "loopback (127.0.0.1 inside IPv6)"), ("::7f00:1", "reserved (IPv4-compatible)"),
-        ("2130706433", "loopback"), ("0x7f.1", "loopback"), ("ff02::1", "multicast"),
-    ])
-    func restrictedAddresses(text: String, why: String) throws {
-        #expect(AddressGuard.restriction(of: try #require(IPAddress(text))) == why)
-    }
-
-    @Test(arguments: ["8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::"])
-    func publicAddresses(text: String) throws {
-        #expect(AddressGuard.restriction(of: try #require(IPAddress(text))) == nil)
-    }
-
-    @Test func hostPatterns() {
-        let guardrails = AddressGuard(allowHosts: ["*.example.com", "api.github.com"], allowPrivateHosts: [])
-        #expect(guardrails.check(host: "data.example.com") == nil)
-        #expect(guardrails.check(host: "A.B.Example.COM.") == nil)
-        #expect(guardrails.check(host: "api.github.com") == nil)
-        #expect(guardrails.check(host: "example.com")?.guardrail == "http.host_not_allowed")
-        #expect(guardrails.check(host: "evilexample.com")?.guardrail == "http.host_not_allowed")
-        #expect(guardrails.check(host: "api.github.com.evil.net")?.guardrail == "http.host_not_allowed")
-        #expect(AddressGuard(allowHosts: [], allowPrivateHosts: []).check(host: "example.com")?.reason.contains("allowHosts") == true)
-    }
-
-    @Test func privateHostsAreRefusedUnlessAllowed() {
-        let strict = AddressGuard(allowHosts: ["*"], allowPrivateHosts: [])
-        for host in ["127.0.0.1", "::1", "[::1]", "169.254.169.254", "10.0.0.1", "2130706433", "0x7f.1", "::ffff:127.0.0.1",
-                     "localhost", "LOCALHOST.", "db.localhost", "metadata.google.internal", "ip6-localhost"] {
-            #expect(strict.check(host: host)?.guardrail == "http.private_address", "\(host)")
+extension HTTPFetchTests {
+    @Suite struct AddressGuardChecks {
+        @Test(arguments: [
+            ("127.0.0.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"),
+            ("127.1", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("10.0.0.1.", "10.0.0.1"), ("[::1]", "::1"),
+            ("::ffff:127.0.0.1", "::ffff:127.0.0.1"), ("fe80::1%eth0", "fe80::1"),
+        ])
+        func numericFormsParse(text: String, canonical: String) throws {
+            let address = try #require(IPAddress(text))
+            #expect(address.description == canonical)
         }
-        #expect(strict.check(host: "example.com") == nil)
-        let local = AddressGuard(allowHosts: ["*"], allowPrivateHosts: ["127.0.0.1", "localhost"])
-        #expect(local.check(host: "127.0.0.1") == nil)
-        #expect(local.check(host: "localhost") == nil)
-        #expect(local.check(host: "10.0.0.1")?.guardrail == "http.private_address")
-    }
 
-    @Test func everyResolvedAddressMustBePublic() throws {
-        let guardrails = AddressGuard(allowHosts: ["*"], allowPrivateHosts: [])
-        let publicOnes = [try #require(IPAddress("93.184.216.34")), try #require(IPAddress("2606:2800:220:1::1"))]
-        #expect(guardrails.check(host: "example.com", resolvedTo: publicOnes) == nil)
-        let mixed = publicOnes + [try #require(IPAddress("10.1.2.3"))]
-        let violation = try #require(guardrails.check(host: "example.com", resolvedTo: mixed))
-        #expect(violation.guardrail == "http.private_address")
-        #expect(violation.reason.contains("resolves to 10.1.2.3"))
-    }
-
-    @Test func localhostResolvesToLoopback() throws {
-        let addresses = try AddressGuard.resolve("localhost").get()
-        #expect(!addresses.isEmpty)
-        #expect(addresses.allSatisfy { AddressGuard.restriction(of: $0) == "loopback" })
-        #expect(throws: AddressGuard.ResolutionError.self) { try AddressGuard.resolve("no-such-host.invalid").get() }
-    }
-
-    @Test func libcurlReadsTheHostTheGuardChecks() throws {
-        for url in ["http://2130706433/", "http://0x7f.1/", "http://[::ffff:127.0.0.1]/", "http://127.1:8080/x"] {
-            let parsed = try CurlURL.parse(url)
-            let address = try #require(IPAddress(parsed.host), "\(url) → \(parsed.host)")
-            #expect(AddressGuard.restriction(of: address)?.hasPrefix("loopback") == true, "\(url)")
+        @Test(arguments: ["example.com", "1.2.3.4.5", "256.1.1.1", "1.256.1.1", "0x1g.0.0.1", "", "::g", "127.0.0.1 "])
+        func namesAreNotAddresses(text: String) {
+            #expect(IPAddress(text) == nil)
         }
-        #expect(throws: ToolError.self) { try CurlURL.parse("file:///etc/passwd") }
-        #expect(throws: ToolError.self) { try CurlURL.parse("gopher://example.com/") }
-        #expect(throws: ToolError.self) { try CurlURL.parse("example.com/no-scheme") }
-        #expect(try CurlURL.parse("https://user:pw@example.com/").hasCredentials)
-        #expect(try CurlURL.parse("https://example.com/").port == 443)
+
+        @Test(arguments: [
+            ("127.0.0.1", "loopback"), ("127.255.0.9", "loopback"), ("::1", "loopback"), ("10.0.0.1", "private"),
+            ("172.16.5.4", "private"), ("172.31.255.255", "private"), ("192.168.1.1", "private"), ("169.254.169.254", "link-local"),
+            ("100.64.0.1", "shared (CGNAT)"), ("100.100.100.200", "shared (CGNAT)"), ("0.0.0.0", "unspecified"), ("::", "unspecified"),
+            ("fc00::1", "private"), ("fd12:3456::1", "private"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast"),
+            ("255.255.255.255", "reserved"), ("::ffff:127.0.0.1", "loopback (127.0.0.1 inside IPv6)"),
+            ("::ffff:169.254.169.254", "link-local (169.254.169.254 inside IPv6)"), ("64:ff9b::a00:1", "private (10.0.0.1 inside IPv6)"),
+            ("2002:7f00:1::", "loopback (127.0.0.1 inside IPv6)"), ("::7f00:1", "reserved (IPv4-compatible)"),
+            ("2130706433", "loopback"), ("0x7f.1", "loopback"), ("ff02::1", "multicast"),
+        ])
+        func restrictedAddresses(text: String, why: String) throws {
+            #expect(AddressGuard.restriction(of: try #require(IPAddress(text))) == why)
+        }
+
+        @Test(arguments: ["8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "2002:808:808::"])
+        func publicAddresses(text: String) throws {
+            #expect(AddressGuard.restriction(of: try #require(IPAddress(text))) == nil)
+        }
+
+        @Test func hostPatterns() {
+            let guardrails = AddressGuard(allowHosts: ["*.example.com", "api.github.com"], allowPrivateHosts: [])
+            #expect(guardrails.check(host: "data.example.com") == nil)
+            #expect(guardrails.check(host: "A.B.Example.COM.") == nil)
+            #expect(guardrails.check(host: "api.github.com") == nil)
+            #expect(guardrails.check(host: "example.com")?.guardrail == "http.host_not_allowed")
+            #expect(guardrails.check(host: "evilexample.com")?.guardrail == "http.host_not_allowed")
+            #expect(guardrails.check(host: "api.github.com.evil.net")?.guardrail == "http.host_not_allowed")
+            #expect(AddressGuard(allowHosts: [], allowPrivateHosts: []).check(host: "example.com")?.reason.contains("allowHosts") == true)
+        }
+
+        @Test func privateHostsAreRefusedUnlessAllowed() {
+            let strict = AddressGuard(allowHosts: ["*"], allowPrivateHosts: [])
+            for host in ["127.0.0.1", "::1", "[::1]", "169.254.169.254", "10.0.0.1", "2130706433", "0x7f.1", "::ffff:127.0.0.1",
+                         "localhost", "LOCALHOST.", "db.localhost", "metadata.google.internal", "ip6-localhost"] {
+                #expect(strict.check(host: host)?.guardrail == "http.private_address", "\(host)")
+            }
+            #expect(strict.check(host: "example.com") == nil)
+            let local = AddressGuard(allowHosts: ["*"], allowPrivateHosts: ["127.0.0.1", "localhost"])
+            #expect(local.check(host: "127.0.0.1") == nil)
+            #expect(local.check(host: "localhost") == nil)
+            #expect(local.check(host: "10.0.0.1")?.guardrail == "http.private_address")
+        }
+
+        @Test func everyResolvedAddressMustBePublic() throws {
+            let guardrails = AddressGuard(allowHosts: ["*"], allowPrivateHosts: [])
+            let publicOnes = [try #require(IPAddress("93.184.216.34")), try #require(IPAddress("2606:2800:220:1::1"))]
+            #expect(guardrails.check(host: "example.com", resolvedTo: publicOnes) == nil)
+            let mixed = publicOnes + [try #require(IPAddress("10.1.2.3"))]
+            let violation = try #require(guardrails.check(host: "example.com", resolvedTo: mixed))
+            #expect(violation.guardrail == "http.private_address")
+            #expect(violation.reason.contains("resolves to 10.1.2.3"))
+        }
+
+        @Test func localhostResolvesToLoopback() throws {
+            let addresses = try AddressGuard.resolve("localhost").get()
+            #expect(!addresses.isEmpty)
+            #expect(addresses.allSatisfy { AddressGuard.restriction(of: $0) == "loopback" })
+            #expect(throws: AddressGuard.ResolutionError.self) { try AddressGuard.resolve("no-such-host.invalid").get() }
+        }
+
+        @Test func libcurlReadsTheHostTheGuardChecks() throws {
+            for url in ["http://2130706433/", "http://0x7f.1/", "http://[::ffff:127.0.0.1]/", "http://127.1:8080/x"] {
+                let parsed = try CurlURL.parse(url)
+                let address = try #require(IPAddress(parsed.host), "\(url) → \(parsed.host)")
+                #expect(AddressGuard.restriction(of: address)?.hasPrefix("loopback") == true, "\(url)")
+            }
+            #expect(throws: ToolError.self) { try CurlURL.parse("file:///etc/passwd") }
+            #expect(throws: ToolError.self) { try CurlURL.parse("gopher://example.com/") }
+            #expect(throws: ToolError.self) { try CurlURL.parse("example.com/no-scheme") }
+            #expect(try CurlURL.parse("https://user:pw@example.com/").hasCredentials)
+            #expect(try CurlURL.parse("https://example.com/").port == 443)
+        }
     }
 }
 

@@ -141,6 +141,9 @@ import Testing
         #expect(sneaky.errorType == "refused")
 
         #expect(try await DatabaseSnapshot.take(warehouse) == before)
+        // The snapshot does see a change: one value updated by a writer outside the guard.
+        try await warehouse.run(["UPDATE customers SET email = 'changed@example.com' WHERE id = 1"])
+        #expect(try await DatabaseSnapshot.take(warehouse) != before)
         await warehouse.remove()
     }
 }

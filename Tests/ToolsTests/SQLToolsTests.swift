@@ -5,34 +5,36 @@ import GlassboxTesting
 import Testing
 @testable import Tools
 
-@Suite struct SQLValueJSONTests {
-    @Test func valuesBecomeJSON() {
-        #expect(JSONValue(SQLValue.null) == .null)
-        #expect(JSONValue(SQLValue.integer(-7)) == .integer(-7))
-        #expect(JSONValue(SQLValue.real(1.5)) == .number(1.5))
-        #expect(JSONValue(SQLValue.real(.nan)) == "NaN")
-        #expect(JSONValue(SQLValue.real(-.infinity)) == "-Infinity")
-        #expect(JSONValue(SQLValue.text("é")) == "é")
-        #expect(JSONValue(SQLValue.blob([0, 1, 2, 254, 255])) == "AAEC/v8=")
-        #expect(JSONValue(SQLValue.bool(true)) == true)
-    }
+extension SQLToolsTests {
+    @Suite struct ValuesAndIdentifiers {
+        @Test func valuesBecomeJSON() {
+            #expect(JSONValue(SQLValue.null) == .null)
+            #expect(JSONValue(SQLValue.integer(-7)) == .integer(-7))
+            #expect(JSONValue(SQLValue.real(1.5)) == .number(1.5))
+            #expect(JSONValue(SQLValue.real(.nan)) == "NaN")
+            #expect(JSONValue(SQLValue.real(-.infinity)) == "-Infinity")
+            #expect(JSONValue(SQLValue.text("é")) == "é")
+            #expect(JSONValue(SQLValue.blob([0, 1, 2, 254, 255])) == "AAEC/v8=")
+            #expect(JSONValue(SQLValue.bool(true)) == true)
+        }
 
-    @Test func resultsKeepColumnsRowsAndTruncation() {
-        let result = QueryResult(columns: [QueryColumn(name: "id", type: "INTEGER"), QueryColumn(name: "b", type: "BLOB")],
-                                 rows: [[.integer(1), .blob([1])], [.integer(2), .null]], truncated: true, truncatedBy: "rows")
-        #expect(result.json == [
-            "columns": [["name": "id", "type": "INTEGER"], ["name": "b", "type": "BLOB"]],
-            "rows": [[1, "AQ=="], [2, nil]],
-            "row_count": 2, "truncated": true, "truncated_by": "rows",
-        ])
-    }
+        @Test func resultsKeepColumnsRowsAndTruncation() {
+            let result = QueryResult(columns: [QueryColumn(name: "id", type: "INTEGER"), QueryColumn(name: "b", type: "BLOB")],
+                                     rows: [[.integer(1), .blob([1])], [.integer(2), .null]], truncated: true, truncatedBy: "rows")
+            #expect(result.json == [
+                "columns": [["name": "id", "type": "INTEGER"], ["name": "b", "type": "BLOB"]],
+                "rows": [[1, "AQ=="], [2, nil]],
+                "row_count": 2, "truncated": true, "truncated_by": "rows",
+            ])
+        }
 
-    @Test func identifiersAreQuotedAndEscaped() throws {
-        #expect(try SQLIdentifier.quote("orders", for: .sqlite) == "\"orders\"")
-        #expect(try SQLIdentifier.quote("a\"b", for: .postgresql) == "\"a\"\"b\"")
-        #expect(try SQLIdentifier.qualified(schema: "Sales", table: "Order Lines", for: .postgresql) == "\"Sales\".\"Order Lines\"")
-        #expect(throws: ToolError.self) { try SQLIdentifier.quote("", for: .sqlite) }
-        #expect(throws: ToolError.self) { try SQLIdentifier.quote("a\u{0}", for: .sqlite) }
+        @Test func identifiersAreQuotedAndEscaped() throws {
+            #expect(try SQLIdentifier.quote("orders", for: .sqlite) == "\"orders\"")
+            #expect(try SQLIdentifier.quote("a\"b", for: .postgresql) == "\"a\"\"b\"")
+            #expect(try SQLIdentifier.qualified(schema: "Sales", table: "Order Lines", for: .postgresql) == "\"Sales\".\"Order Lines\"")
+            #expect(throws: ToolError.self) { try SQLIdentifier.quote("", for: .sqlite) }
+            #expect(throws: ToolError.self) { try SQLIdentifier.quote("a\u{0}", for: .sqlite) }
+        }
     }
 }
 
@@ -56,7 +58,8 @@ struct TestWarehouse {
 
     /// A fresh database on `engine` holding what `statements` create; nil (after recording an issue)
     /// when PostgreSQL is required but not configured.
-    static func make(_ engine: SQLEngine, _ statements: [String] = []) async throws -> TestWarehouse? {
+    static func make(_ engine: SQLEngine, _ statements: [String] = [],
+                     sourceLocation: SourceLocation = #_sourceLocation) async throws -> TestWarehouse? {
         let directory = try TemporaryDirectory(prefix: "glassbox-data")
         let warehouse: TestWarehouse
         switch engine {
@@ -64,7 +67,7 @@ struct TestWarehouse {
             let definition = try ConnectionDefinition(name: "warehouse", url: "sqlite://" + directory.path("warehouse.db"))
             warehouse = TestWarehouse(database: SQLDatabase(definition), directory: directory, postgres: nil)
         case .postgresql:
-            guard let admin = PostgresTestServer.admin() else {
+            guard let admin = PostgresTestServer.admin(sourceLocation: sourceLocation) else {
                 directory.remove()
                 return nil
             }
@@ -84,11 +87,11 @@ struct TestWarehouse {
         return warehouse
     }
 
-    /// Runs statements on a writer of its own, outside any guard (test set-up).
+    /// Runs statements in one transaction on a writer of its own, outside any guard (test set-up).
     func run(_ statements: [String]) async throws {
         let writer = try await database.writer(role: nil)
         do {
-            for statement in statements { _ = try await writer.execute(statement, limits: QueryLimits()) }
+            _ = try await writer.executeBatch(statements, timeout: .seconds(30))
         } catch {
             await writer.close()
             throw error

@@ -84,7 +84,7 @@ struct Figures {
     var concurrentRate: Double
 }
 
-func measure(durability: SQLiteEventLog.Durability, directory: TemporaryDirectory) async throws -> Figures {
+func measure(durability: SQLiteEventLog.Durability, directory: TemporaryDirectory, calls: Int) async throws -> Figures {
     let log = try SQLiteEventLog(path: directory.path("bench-\(durability).db"), options: .init(durability: durability))
     defer { try? log.close() }
     let guardian = try await ToolCallGuard(registry: try ToolRegistry([NoOpTool()]), policy: try Policy(yaml: policyText, source: "bench"),
@@ -125,9 +125,9 @@ func measure(durability: SQLiteEventLog.Durability, directory: TemporaryDirector
 let directory = try TemporaryDirectory(prefix: "glassbox-guard-bench")
 defer { directory.remove() }
 let fsyncs = fsyncRate(in: directory.url.path)
-let normal = try await measure(durability: .normal, directory: directory)
+let normal = try await measure(durability: .normal, directory: directory, calls: calls)
 let fsyncsBetween = fsyncRate(in: directory.url.path)
-let full = try await measure(durability: .full, directory: directory)
+let full = try await measure(durability: .full, directory: directory, calls: calls)
 let fsyncsAfter = fsyncRate(in: directory.url.path)
 let fsyncMedian = [fsyncs, fsyncsBetween, fsyncsAfter].sorted()[1]
 

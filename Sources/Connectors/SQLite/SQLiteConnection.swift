@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import GRDBSQLite
 import Synchronization
 
@@ -43,7 +44,7 @@ final class SQLiteConnection: @unchecked Sendable {
         self.queue = DispatchQueue(label: "glassbox.sqlite.\(connectionName)")
         self.context = SQLiteCallbackContext()
         sqlite3_extended_result_codes(connection, 1)
-        sqlite3_busy_timeout(connection, 5_000)
+        sqlite3_busy_timeout(connection, 2_000)
         do throws(SQLiteFailure) {
             // Schema-defined SQL (views, triggers) may not call functions with side effects.
             try SQLiteStatement.run("PRAGMA trusted_schema = OFF", on: connection)
@@ -57,6 +58,7 @@ final class SQLiteConnection: @unchecked Sendable {
         let pointer = Unmanaged.passUnretained(context).toOpaque()
         sqlite3_set_authorizer(connection, sqliteAuthorizer, pointer)
         sqlite3_progress_handler(connection, 1_000, sqliteProgress, pointer)
+        sqlite3_busy_handler(connection, sqliteBusy, pointer)
     }
 
     deinit {
@@ -111,7 +113,7 @@ final class SQLiteConnection: @unchecked Sendable {
         do throws(SQLiteFailure) {
             return try body(SQLiteSession(handle: handle, context: context))
         } catch {
-            if error.primaryCode == SQLITE_INTERRUPT, let reason = operation.stopReason {
+            if error.primaryCode == SQLITE_INTERRUPT || error.primaryCode == SQLITE_BUSY, let reason = operation.stopReason {
                 throw reason.error(operation.timeout)
             }
             throw error.connectorError
@@ -187,6 +189,16 @@ private let sqliteProgress: @convention(c) (UnsafeMutableRawPointer?) -> Int32 =
     return context.operation?.shouldStop() == true ? 1 : 0
 }
 
+/// Waits for another connection's lock in 10 ms steps, for up to 5 s, unless the call was
+/// cancelled or ran out of time (SQLite's own busy timeout would sleep through both).
+private let sqliteBusy: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { pointer, attempts in
+    guard let pointer, attempts < 500 else { return 0 }
+    let context = Unmanaged<SQLiteCallbackContext>.fromOpaque(pointer).takeUnretainedValue()
+    if context.operation?.shouldStop() == true { return 0 }
+    usleep(10_000)
+    return 1
+}
+
 /// SQLite's authorizer: the engine-level guard of readers and writers. Denying makes the
 /// statement fail to prepare with SQLITE_AUTH ("not authorized").
 private let sqliteAuthorizer: @convention(c) (
@@ -225,6 +237,10 @@ enum SQLiteAuthorizer {
             if introspectionPragmas.contains(name) { return SQLITE_OK }
             // Reading a setting is fine; setting one is not, nor the pragmas that act.
             return second == nil && !actingPragmas.contains(name) ? SQLITE_OK : SQLITE_DENY
+        case (_, SQLITE_UPDATE) where first?.lowercased() == "sqlite_master":
+            // SQLite asks this when it declares a table-valued pragma (pragma_table_info(…)) on first
+            // use. Real changes to the schema table still fail: writable_schema stays off.
+            return SQLITE_OK
         case (.read, _):
             return SQLITE_DENY
         case (.write, SQLITE_ATTACH), (.write, SQLITE_DETACH), (.write, SQLITE_TRANSACTION), (.write, SQLITE_SAVEPOINT):

@@ -86,15 +86,21 @@ struct SQLiteSession {
             }
             var collector = ResultCollector(limits: limits)
             var firstTypes: [String?] = Array(repeating: nil, count: statement.columnCount)
-            while collector.wantsMore, try statement.step() {
+            var finished = false
+            while collector.wantsMore {
+                guard try statement.step() else {
+                    finished = true
+                    break
+                }
                 let row = statement.row()
                 for (index, value) in row.enumerated() where firstTypes[index] == nil {
                     firstTypes[index] = value.sqliteStorageClass
                 }
                 collector.add(row)
             }
-            // A write runs to its end even when its returned rows were cut.
-            if writes { while try statement.step() {} }
+            // A write runs to its end even when its returned rows were cut. (Stepping a finished
+            // statement would run it again.)
+            if writes && !finished { while try statement.step() {} }
             let columns = (0..<statement.columnCount).map { index in
                 QueryColumn(name: statement.columnName(index), type: statement.declaredType(index) ?? firstTypes[index] ?? "")
             }
@@ -122,7 +128,10 @@ struct SQLiteStatement {
         }
         guard code == SQLITE_OK else {
             sqlite3_finalize(statement)
-            throw SQLiteFailure(code: sqlite3_extended_errcode(connection), message: String(cString: sqlite3_errmsg(connection)))
+            let message = String(cString: sqlite3_errmsg(connection))
+            // A statement the authorizer denied fails to prepare with SQLITE_ERROR and this message.
+            let refused = message.hasPrefix("not authorized") || message.hasPrefix("access to ") && message.hasSuffix(" is prohibited")
+            throw SQLiteFailure(code: refused ? SQLITE_AUTH : sqlite3_extended_errcode(connection), message: message)
         }
         guard let statement else {
             throw SQLiteFailure(code: SQLITE_MISUSE, message: "the SQL holds no statement", statementCount: 0)

@@ -50,19 +50,12 @@ struct DbtCreateModelTool: Tool {
         let target = try SQLTarget(input: input, environment: call.environment)
         let workspace = try call.environment.requireWorkspace()
         let executingAs = target.executingAs(call, otherwise: "read-only")
-        let model = input["name"]?.string ?? ""
         let rendered = try render(input, target: target)
 
-        var violation: GuardrailViolation?
-        var files: [String]
-        do {
-            let project = try ConfinedWorkspacePath(input["project"]?.string ?? "", in: workspace)
-            files = try [modelPath(project, model, workspace).resource, schemaPath(project, workspace).resource]
-        } catch {
-            violation = error.violation
-            files = ["workspace:" + (input["project"]?.string ?? "")]
-        }
-        var permissions = files.map { Permission("dbt:write", on: $0) }
+        // The file tools' confinement: relative, no `..`, no link out of the workspace, not in `.git`.
+        let files = try [workspace.confine(Self.modelPath(input), for: .write), workspace.confine(Self.schemaPath(input), for: .write)]
+        var violation = files.lazy.compactMap(\.violation).first
+        var permissions = files.map { Permission("dbt:write", on: $0.resource) }
         switch SQLGuardrail(dialect: target.dialect).check(rendered.sql, mode: .readOnly) {
         case .success(let classification):
             permissions += target.readPermissions(classification)
@@ -82,23 +75,15 @@ struct DbtCreateModelTool: Tool {
         let target = try SQLTarget(input: input, environment: context.environment)
         let workspace = try context.environment.requireWorkspace()
         let model = input["name"]?.string ?? ""
-        let projectName = input["project"]?.string ?? ""
-        let (project, modelFile, schemaFile): (ConfinedWorkspacePath, ConfinedWorkspacePath, ConfinedWorkspacePath)
-        do {
-            project = try ConfinedWorkspacePath(projectName, in: workspace)
-            modelFile = try modelPath(project, model, workspace)
-            schemaFile = try schemaPath(project, workspace)
-        } catch {
-            throw ToolError("refused", error.reason)
-        }
-        guard FileManager.default.fileExists(atPath: project.url.appendingPathComponent("dbt_project.yml").path) else {
-            throw ToolError("not_found", "`\(projectName)` holds no dbt_project.yml; name the folder of an existing dbt project "
+        let project = input["project"]?.string ?? ""
+        let modelFile = try workspace.confineAgain(Self.modelPath(input), for: .write, authorized: context.plan)
+        guard case .inside(let projectFile) = try workspace.confine(project + "/dbt_project.yml", for: .read), projectFile.exists else {
+            throw ToolError("not_found", "`\(project)` holds no dbt_project.yml; name the folder of an existing dbt project "
                 + "(relative to the workspace), or create one first with `dbt init`")
         }
         let replace = input["replace"]?.bool ?? false
-        let existed = FileManager.default.fileExists(atPath: modelFile.url.path)
-        if existed, !replace {
-            throw ToolError("invalid_input", "\(modelFile.relative) exists; pass `replace: true` to overwrite it, or choose another name")
+        if modelFile.exists, !replace {
+            throw ToolError("invalid_input", "\(modelFile.resolved) exists; pass `replace: true` to overwrite it, or choose another name")
         }
 
         // The engine checks the rendered SQL first: an error here writes nothing.
@@ -119,14 +104,40 @@ struct DbtCreateModelTool: Tool {
                 DbtModelEntry.Column(name: column["name"]?.string ?? "", description: column["description"]?.string,
                                      tests: column["tests"]?.array?.compactMap(\.string) ?? [])
             })
-        let merged = try DbtYAML.merge(entry, into: try schemaFile.read())
-        try modelFile.write(Self.modelFile(input), in: workspace)
-        try schemaFile.write(merged.text, in: workspace)
+        let schemaFile = try workspace.confineAgain(Self.schemaPath(input), for: .write, authorized: context.plan)
+        let merged = try DbtYAML.merge(entry, into: try Self.text(of: schemaFile, in: workspace))
+        try Self.write(Self.modelFile(input), to: modelFile, in: workspace)
+        try Self.write(merged.text, to: schemaFile, in: workspace)
         return ToolOutput([
-            "model": .string(model), "model_path": .string(modelFile.relative), "schema_path": .string(schemaFile.relative),
+            "model": .string(model), "model_path": .string(modelFile.resolved), "schema_path": .string(schemaFile.resolved),
             "relations": .array(rendered.relations.map { .string($0.description) }),
-            "replaced_model": .bool(existed), "replaced_schema_entry": .bool(merged.replaced),
+            "replaced_model": .bool(modelFile.exists), "replaced_schema_entry": .bool(merged.replaced),
         ])
+    }
+
+    private static func modelPath(_ input: JSONValue) -> String {
+        (input["project"]?.string ?? "") + "/models/" + (input["name"]?.string ?? "") + ".sql"
+    }
+
+    private static func schemaPath(_ input: JSONValue) -> String {
+        (input["project"]?.string ?? "") + "/models/schema.yml"
+    }
+
+    /// The file's text, or nil when it does not exist yet.
+    private static func text(of file: WorkspacePath, in workspace: Workspace) throws(ToolError) -> String? {
+        guard file.exists else { return nil }
+        let (data, _, truncated) = try WorkspaceFiles.read(file, maxBytes: workspace.maxFileBytes)
+        guard !truncated else {
+            throw ToolError("too_large", "\(file.resolved) is larger than the workspace limit of \(workspace.maxFileBytes) bytes; split it into several YAML files")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .invalidInput("\(file.resolved) is not UTF-8 text; fix or remove it, then retry")
+        }
+        return text
+    }
+
+    private static func write(_ text: String, to file: WorkspacePath, in workspace: Workspace) throws(ToolError) {
+        _ = try WorkspaceFiles.write(file, data: Data(text.utf8), mode: .overwrite, maxFileBytes: workspace.maxFileBytes)
     }
 
     /// The SQL with `ref`/`source` replaced by the target's relations: a model is a table of that name
@@ -161,17 +172,5 @@ struct DbtCreateModelTool: Tool {
     /// A SELECT, possibly with WITH or as VALUES: what dbt can materialize.
     private static func isQuery(_ classification: SQLClassification) -> Bool {
         ["SELECT", "WITH", "VALUES", "TABLE"].contains(classification.verb.uppercased())
-    }
-
-    private func modelPath(_ project: ConfinedWorkspacePath, _ model: String, _ workspace: Workspace) throws(ConfinedWorkspacePath.Refusal) -> ConfinedWorkspacePath {
-        try ConfinedWorkspacePath(join(project, "models/\(model).sql"), in: workspace)
-    }
-
-    private func schemaPath(_ project: ConfinedWorkspacePath, _ workspace: Workspace) throws(ConfinedWorkspacePath.Refusal) -> ConfinedWorkspacePath {
-        try ConfinedWorkspacePath(join(project, "models/schema.yml"), in: workspace)
-    }
-
-    private func join(_ project: ConfinedWorkspacePath, _ path: String) -> String {
-        project.relative.isEmpty ? path : project.relative + "/" + path
     }
 }

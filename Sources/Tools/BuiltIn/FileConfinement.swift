@@ -72,7 +72,7 @@ extension Workspace {
         if path.hasPrefix("/") || path.hasPrefix("~") {
             return .refused(GuardrailViolation(
                 guardrail: "file.outside_workspace",
-                reason: "`\(path)` is absolute; paths are relative to the workspace root, e.g. `reports/summary.md`",
+                reason: "`\(path)` is absolute (or names a home folder); paths are relative to the workspace root, e.g. `reports/summary.md`",
                 detail: path), resource: asked)
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
@@ -117,7 +117,8 @@ extension Workspace {
         var resolvedParts = current == root ? [] : String(current.dropFirst(root == "/" ? 1 : root.count + 1)).split(separator: "/").map(String.init)
         resolvedParts += missing
         let resolved = resolvedParts.isEmpty ? "." : resolvedParts.joined(separator: "/")
-        if access == .write, resolvedParts.first == ".git" {
+        // Lowercased for case-insensitive file systems, where `.GIT` is the same folder.
+        if access == .write, resolvedParts.first?.lowercased() == ".git" {
             return .refused(GuardrailViolation(
                 guardrail: "file.git_directory",
                 reason: "`\(requested)` is inside the repository's `.git` folder, which file tools may not change; use git.commit to record changes",

@@ -39,7 +39,7 @@ enum WorkspaceFiles {
                 if mkdirat(current.fd, part, 0o755) != 0, errno != EEXIST { throw failure(errno, shown, action: "create a folder for") }
                 fd = openat(current.fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             }
-            guard fd >= 0 else { throw failure(errno, shown, action: "open") }
+            guard fd >= 0 else { throw openFailure(errno, in: current, part, shown: shown) }
             current = OpenDescriptor(fd)
         }
         return current
@@ -50,7 +50,7 @@ enum WorkspaceFiles {
         guard !path.isRoot else { throw .invalidInput("`.` is the workspace folder; name a file, or list the folder with file.list") }
         let parent = try openDirectory(root: path.root, components: path.components.dropLast(), create: false, shown: path.requested)
         let fd = openat(parent.fd, path.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw failure(errno, path.requested, action: "open") }
+        guard fd >= 0 else { throw openFailure(errno, in: parent, path.name, shown: path.requested) }
         let file = OpenDescriptor(fd)
         var info = stat()
         guard fstat(file.fd, &info) == 0 else { throw failure(errno, path.requested, action: "inspect") }
@@ -139,6 +139,16 @@ enum WorkspaceFiles {
             }
             offset += written
         }
+    }
+
+    /// An error for a failed `openat`: a component that is now a symbolic link (`ELOOP`, or `ENOTDIR`
+    /// with `O_DIRECTORY`) means the path changed after it was checked.
+    static func openFailure(_ code: Int32, in parent: OpenDescriptor, _ name: String, shown: String) -> ToolError {
+        var info = stat()
+        if code == ENOTDIR || code == ELOOP, fstatat(parent.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0, kind(of: info.st_mode) == .symlink {
+            return failure(ELOOP, shown, action: "open")
+        }
+        return failure(code, shown, action: "open")
     }
 
     /// An error for `errno` that says what to do about it.

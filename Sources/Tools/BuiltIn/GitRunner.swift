@@ -125,7 +125,8 @@ private final class RunningProcess: @unchecked Sendable {
         lock.withLock {
             guard process.isRunning else { return }
             terminated = true
-            process.terminate()
+            // SIGKILL: the child may have inherited SIGTERM blocked from this process's threads.
+            kill(process.processIdentifier, SIGKILL)
         }
     }
 

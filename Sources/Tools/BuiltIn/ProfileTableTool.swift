@@ -33,7 +33,7 @@ struct ProfileTableTool: Tool {
     func execute(_ input: JSONValue, context: ToolContext) async throws -> ToolOutput {
         let target = try SQLTarget(input: input, environment: context.environment)
         let profile = try await TableProfile.measure(input, target: target, context: context)
-        return ToolOutput(profile.json, rows: profile.columns.count)
+        return ToolOutput(profile.json)
     }
 }
 

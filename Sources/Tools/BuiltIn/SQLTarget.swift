@@ -12,10 +12,6 @@ struct SQLTarget: Sendable {
         database = try environment.database(named: input["connection"]?.string)
     }
 
-    init(_ database: SQLDatabase) {
-        self.database = database
-    }
-
     var name: String { database.definition.name }
     var engine: SQLEngine { database.definition.engine }
 

@@ -35,38 +35,31 @@ struct TableDocTool: Tool {
         let target = try SQLTarget(input: input, environment: call.environment)
         let workspace = try call.environment.requireWorkspace()
         let table = target.resource(schema: input["schema"]?.string, table: input["table"]?.string ?? "")
-        let path = documentPath(input, target: target)
+        // The file tools' confinement: relative, no `..`, no link out of the workspace, not in `.git`.
+        let file = try workspace.confine(documentPath(input, target: target), for: .write)
         var permissions = [Permission("catalog:read", on: table)]
         if input["profile"]?.bool ?? true { permissions.append(Permission("sql:read", on: table)) }
-        do {
-            let confined = try ConfinedWorkspacePath(path, in: workspace)
-            permissions.append(Permission("file:write", on: confined.resource))
-            return ToolPlan(permissions: permissions, risk: .write, executingAs: target.executingAs(call, otherwise: "read-only"))
-        } catch {
-            permissions.append(Permission("file:write", on: "workspace:" + path))
-            return ToolPlan(permissions: permissions, risk: .write, violation: error.violation,
-                            executingAs: target.executingAs(call, otherwise: "read-only"))
-        }
+        permissions.append(Permission("file:write", on: file.resource))
+        return ToolPlan(permissions: permissions, risk: .write, violation: file.violation,
+                        executingAs: target.executingAs(call, otherwise: "read-only"))
     }
 
     func execute(_ input: JSONValue, context: ToolContext) async throws -> ToolOutput {
         let target = try SQLTarget(input: input, environment: context.environment)
         let workspace = try context.environment.requireWorkspace()
-        let path: ConfinedWorkspacePath
-        do {
-            path = try ConfinedWorkspacePath(documentPath(input, target: target), in: workspace)
-        } catch {
-            throw ToolError("refused", error.reason)
-        }
+        let path = documentPath(input, target: target)
         let info = try await target.describe(input, context)
         let profile = input["profile"]?.bool ?? true
             ? try await TableProfile.measure(input, target: target, context: context)
             : nil
         let markdown = TableDocMarkdown.render(connection: target.name, table: info, summary: input["summary"]?.string ?? "",
                                                profile: profile)
-        try path.write(markdown, in: workspace)
+        // Checked again right before writing: a link may have changed since the plan.
+        let file = try workspace.confineAgain(path, for: .write, authorized: context.plan)
+        let data = Data(markdown.utf8)
+        let (created, _) = try WorkspaceFiles.write(file, data: data, mode: .overwrite, maxFileBytes: workspace.maxFileBytes)
         return ToolOutput([
-            "path": .string(path.relative), "bytes": .integer(Int64(markdown.utf8.count)),
+            "path": .string(file.resolved), "bytes": .integer(Int64(data.count)), "created": .bool(created),
             "columns": .integer(Int64(info.columns.count)), "profiled": .bool(profile != nil),
         ])
     }
