@@ -14,11 +14,15 @@ struct CallRecorder {
     let stream: String
     let actor: String
     let trace: TraceContext
+    /// The guard's clock, so that events carry the times rate limits were decided at.
+    let now: @Sendable () -> Double
     private var pending: [EventDraft] = []
     private var appendedAny = false
     private(set) var logError: String?
 
-    init(log: any EventStore, callID: String, tool: String, stream: String, actor: String, trace: TraceContext) {
+    init(log: any EventStore, callID: String, tool: String, stream: String, actor: String, trace: TraceContext,
+         now: @escaping @Sendable () -> Double) {
+        self.now = now
         self.log = log
         self.callID = callID
         self.tool = tool
@@ -29,7 +33,7 @@ struct CallRecorder {
 
     private mutating func add(_ payload: some EventPayload, actor: String? = nil) {
         do {
-            pending.append(try EventDraft(payload, actor: actor ?? self.actor, trace: trace))
+            pending.append(try EventDraft(payload, actor: actor ?? self.actor, trace: trace, time: Int64(now() * 1_000_000_000)))
         } catch {
             logError = "could not encode \(type(of: payload)): \(error)"
         }

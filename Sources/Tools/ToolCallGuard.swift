@@ -62,7 +62,7 @@ public actor ToolCallGuard {
             log: log, callID: callID, tool: toolName,
             stream: placement.runID.map { "run/\($0)" } ?? "tool/\(callID)",
             actor: agent.map { "\($0.id)@\(caller.id)" } ?? caller.id,
-            trace: placement.parent?.newChild() ?? TraceContext.newTrace())
+            trace: placement.parent?.newChild() ?? TraceContext.newTrace(), now: now)
         let call = ToolCall(callID: callID, caller: caller, agent: agent, environment: environment)
         let (recordedInput, _) = SecretRedactor.redact(input)
 
