@@ -295,6 +295,12 @@ func dataPolicy(extra: String = "") -> String {
         #expect(allowed.status == .completed)
         #expect(allowed.output?["rows"] == [["Ada"]])
 
+        // A statement the guardrail refuses is still authorized on the tables it names, so a
+        // caller with rights on them is told which guardrail refused it.
+        let drop = await h.call("sql.query", ["sql": "DROP TABLE customers"], as: "user:carl")
+        #expect(drop.stage == "guardrail" && drop.rule == "sql.read_only")
+        #expect(try await warehouse.rows("SELECT count(*) FROM customers").count == 1)
+
         let joined = await h.call("sql.query", ["sql": "SELECT c.name, o.amount FROM customers c JOIN orders o ON o.customer_id = c.id"],
                                   as: "user:carl")
         #expect(joined.status == .denied)

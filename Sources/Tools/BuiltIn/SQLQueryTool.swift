@@ -33,7 +33,10 @@ struct SQLQueryTool: Tool {
         case .success(let classification):
             return ToolPlan(permissions: target.readPermissions(classification), risk: .read, executingAs: executingAs)
         case .failure(let violation):
-            return ToolPlan(permissions: target.readPermissions(nil), risk: .read,
+            // Authorize on the tables the statement names when it can be read at all, so that a
+            // caller with rights on them learns which guardrail refused, not a denial on the whole connection.
+            let tables = try? SQLClassifier(dialect: target.dialect).classify(sql)
+            return ToolPlan(permissions: target.readPermissions(tables), risk: .read,
                             violation: GuardrailViolation(violation), executingAs: executingAs)
         }
     }
