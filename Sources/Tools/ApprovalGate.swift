@@ -31,6 +31,25 @@ public protocol ApprovalGate: Sendable {
     func decide(_ request: ApprovalRequest) async -> ApprovalDecision
 }
 
+/// Who may grant an approval: the approver the request names (a principal, or anyone holding
+/// `role:<name>` in the policy), never the caller. The guard and `glassbox approve` both ask it.
+public enum ApproverCheck {
+    /// Why `decider` may not grant an approval that `approver` must give, or nil when they may.
+    public static func refusal(decider: String, approver: String, callerID: String?, policy: Policy) -> String? {
+        if decider == callerID {
+            return "\(decider) cannot approve their own call; \(approver) must decide"
+        }
+        if approver.hasPrefix("role:") {
+            let role = String(approver.dropFirst(5))
+            let roles = policy.principal(decider)?.roles ?? []
+            if !roles.contains(role) { return "\(decider) does not hold \(approver), so their approval does not count" }
+        } else if decider != approver {
+            return "only \(approver) may approve this call, not \(decider)"
+        }
+        return nil
+    }
+}
+
 /// Ready-made gates.
 public enum ApprovalGates {
     /// Nobody can approve: every call that needs an approval is refused at once (the default,

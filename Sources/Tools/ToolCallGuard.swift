@@ -192,19 +192,8 @@ public actor ToolCallGuard {
         return result
     }
 
-    /// Why `decider` may not grant an approval that `approver` must give, or nil when they may.
     nonisolated func approverRefusal(by decider: String, approver: String, caller: Principal) -> String? {
-        if decider == caller.id {
-            return "\(decider) cannot approve their own call; \(approver) must decide"
-        }
-        if approver.hasPrefix("role:") {
-            let role = String(approver.dropFirst(5))
-            let roles = policy.principal(decider)?.roles ?? []
-            if !roles.contains(role) { return "\(decider) does not hold \(approver), so their approval does not count" }
-        } else if decider != approver {
-            return "only \(approver) may approve this call, not \(decider)"
-        }
-        return nil
+        ApproverCheck.refusal(decider: decider, approver: approver, callerID: caller.id, policy: policy)
     }
 
     static func rateKey(_ principal: String, _ tool: String) -> String { principal + "|" + tool }

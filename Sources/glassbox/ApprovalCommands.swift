@@ -36,18 +36,8 @@ struct ApprovalDecisionOptions: ParsableArguments {
         let requester = try await log.events(EventQuery(filter: EventFilter(stream: request.stream, types: ["tool.requested"]), limit: 1_000))
             .first { $0.data.contains(data["callId"]?.string ?? "-") }
         let caller = (try? requester.map { try JSONValue(parsing: $0.data) })??["principal"]?.string
-        if grant {
-            if principal == caller {
-                throw CommandFailure(message: "\(principal) made the call and cannot approve it; \(approver) must", code: ExitStatus.conflict)
-            }
-            if approver.hasPrefix("role:") {
-                let roles = platform.policy.principal(principal)?.roles ?? []
-                guard roles.contains(String(approver.dropFirst(5))) else {
-                    throw CommandFailure(message: "\(principal) does not hold \(approver) in the policy \(platform.policy.source), so cannot approve", code: ExitStatus.conflict)
-                }
-            } else if !approver.isEmpty, approver != principal {
-                throw CommandFailure(message: "only \(approver) may approve this call", code: ExitStatus.conflict)
-            }
+        if grant, let refusal = ApproverCheck.refusal(decider: principal, approver: approver, callerID: caller, policy: platform.policy) {
+            throw CommandFailure(message: refusal, code: ExitStatus.conflict)
         }
         let body: JSONValue = ["approvalId": .string(id), "callId": data["callId"] ?? "", "decidedBy": .string(principal), "comment": .string(comment)]
         let trace = try request.traceID.flatMap { traceID in
