@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "Security", targets: ["Security"]),
         .library(name: "Connectors", targets: ["Connectors"]),
         .library(name: "Tools", targets: ["Tools"]),
+        .library(name: "Agents", targets: ["Agents"]),
         .library(name: "Glassbox", targets: ["Glassbox"]),
         .library(name: "Server", targets: ["Server"]),
     ],
@@ -69,7 +70,13 @@ let package = Package(
         ),
         .target(
             name: "GlassboxTesting",
-            dependencies: ["EventLog", "GlassboxProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [
+                "EventLog", "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         // Events to OTLP spans and log records, and the exporter that delivers them.
@@ -124,11 +131,26 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
+        // LLM providers and the agent loop: every thought, model call and tool call an event.
+        .target(
+            name: "Agents",
+            dependencies: [
+                "Tools", "Security", "EventLog", "GlassboxProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         // The platform: configuration and the services `glassbox serve` runs beside the API.
         .target(
             name: "Glassbox",
             dependencies: [
-                "EventLog", "Projections", "GlassboxProto", "Telemetry", "Security", "Connectors", "Tools",
+                "EventLog", "Projections", "GlassboxProto", "Telemetry", "Security", "Connectors", "Tools", "Agents",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Yams", package: "Yams"),
@@ -162,6 +184,7 @@ let package = Package(
                 "Security",
                 "Connectors",
                 "Tools",
+                "Agents",
                 "Server",
                 "EventLog",
                 "Projections",
@@ -208,6 +231,11 @@ let package = Package(
         .testTarget(
             name: "ToolsTests",
             dependencies: ["Tools", "Security", "Connectors", "EventLog", "GlassboxTesting", "GlassboxProto"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "AgentsTests",
+            dependencies: ["Agents", "Tools", "Security", "Connectors", "EventLog", "GlassboxTesting", "GlassboxProto"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

@@ -21,6 +21,7 @@ public enum EventCatalog {
         ("run.failed", Glassbox_V1_RunFailed.self),
         ("run.cancelled", Glassbox_V1_RunCancelled.self),
         ("run.stop_requested", Glassbox_V1_RunStopRequested.self),
+        ("run.resumed", Glassbox_V1_RunResumed.self),
         ("llm.requested", Glassbox_V1_LlmRequested.self),
         ("llm.responded", Glassbox_V1_LlmResponded.self),
         ("agent.thought", Glassbox_V1_AgentThought.self),

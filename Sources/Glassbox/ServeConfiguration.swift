@@ -47,6 +47,12 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var connections = ConnectionSettings()
     /// HTTP, mail, limits and policy context for tools; see ``ToolSettings``.
     public var tools = ToolSettings()
+    /// The model agents use; see ``LLMSettings``.
+    public var llm = LLMSettings()
+    /// A folder of agent definitions (YAML) added to the built-in ones.
+    public var agents: String?
+    /// How long an agent's tool call waits for a human's approval before it is refused.
+    public var approvalTimeoutSeconds = 86_400.0
 
     public init() {}
 
@@ -64,6 +70,7 @@ public struct ServeConfiguration: Sendable, Equatable {
         }
         try configuration.apply(environment: environment)
         try configuration.telemetry.apply(environment: environment)
+        try configuration.llm.apply(environment: environment)
         return configuration
     }
 
@@ -110,6 +117,9 @@ public struct ServeConfiguration: Sendable, Equatable {
         case "workspace": workspace = Self.resolve(try setting.string(), against: file)
         case "connections": try connections.apply(yaml: node, file: file, environment: environment)
         case "tools": try tools.apply(yaml: node, file: file, environment: environment)
+        case "llm": try llm.apply(yaml: node, file: file)
+        case "agents": agents = Self.resolve(try setting.string(), against: file)
+        case "approval_timeout_seconds": approvalTimeoutSeconds = try setting.number(in: 1...(30 * 86_400))
         default:
             throw ConfigurationError(file: file, node: node,
                                      message: "unknown key `\(key)`; known keys: \(Self.keys.joined(separator: ", "))")
@@ -120,11 +130,12 @@ public struct ServeConfiguration: Sendable, Equatable {
     public static let keys = [
         "db", "durability", "host", "port", "dashboard", "cors_origins", "demo", "heartbeat_seconds",
         "stream_buffer_events", "stream_stall_timeout_seconds", "poll_milliseconds", "audit_max_rows",
-        "audit_timeout_ms", "max_body_bytes", "otlp", "policy", "workspace", "connections", "tools",
+        "audit_timeout_ms", "max_body_bytes", "otlp", "policy", "workspace", "connections", "tools", "llm", "agents",
+        "approval_timeout_seconds",
     ]
 
     /// Keys that only the file sets (structured values).
-    static let fileOnlyKeys: Set<String> = ["otlp", "connections", "tools"]
+    static let fileOnlyKeys: Set<String> = ["otlp", "connections", "tools", "llm"]
 
     /// `path` relative to the folder of `file`, unless it is absolute or `file` is not a path (a flag, a variable).
     static func resolve(_ path: String, against file: String) -> String {

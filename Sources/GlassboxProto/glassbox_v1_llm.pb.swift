@@ -101,6 +101,12 @@ public nonisolated struct Glassbox_V1_LlmRequested: Sendable {
   /// 1 for the first attempt; retries after 429/5xx count up.
   public var attempt: UInt32 = 0
 
+  /// The agent step (1, 2, …) this call belongs to.
+  public var step: UInt32 = 0
+
+  /// SHA-256 (hex) of the whole conversation and tool list sent, so a replay can prove it sent the same.
+  public var promptSha256: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -144,6 +150,8 @@ public nonisolated struct Glassbox_V1_LlmResponded: Sendable {
   public var errorType: String = String()
 
   public var errorMessage: String = String()
+
+  public var step: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -268,7 +276,7 @@ nonisolated extension Glassbox_V1_ToolCallRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Glassbox_V1_LlmRequested: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LlmRequested"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}provider\0\u{1}model\0\u{3}message_count\0\u{3}tool_count\0\u{1}stream\0\u{1}temperature\0\u{3}max_tokens\0\u{1}messages\0\u{1}attempt\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}provider\0\u{1}model\0\u{3}message_count\0\u{3}tool_count\0\u{1}stream\0\u{1}temperature\0\u{3}max_tokens\0\u{1}messages\0\u{1}attempt\0\u{1}step\0\u{3}prompt_sha256\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -286,6 +294,8 @@ nonisolated extension Glassbox_V1_LlmRequested: SwiftProtobuf.Message, SwiftProt
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.maxTokens) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.messages) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.attempt) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.step) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.promptSha256) }()
       default: break
       }
     }
@@ -322,6 +332,12 @@ nonisolated extension Glassbox_V1_LlmRequested: SwiftProtobuf.Message, SwiftProt
     if self.attempt != 0 {
       try visitor.visitSingularUInt32Field(value: self.attempt, fieldNumber: 10)
     }
+    if self.step != 0 {
+      try visitor.visitSingularUInt32Field(value: self.step, fieldNumber: 11)
+    }
+    if !self.promptSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.promptSha256, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -336,6 +352,8 @@ nonisolated extension Glassbox_V1_LlmRequested: SwiftProtobuf.Message, SwiftProt
     if lhs.maxTokens != rhs.maxTokens {return false}
     if lhs.messages != rhs.messages {return false}
     if lhs.attempt != rhs.attempt {return false}
+    if lhs.step != rhs.step {return false}
+    if lhs.promptSha256 != rhs.promptSha256 {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -343,7 +361,7 @@ nonisolated extension Glassbox_V1_LlmRequested: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Glassbox_V1_LlmResponded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LlmResponded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}provider\0\u{1}model\0\u{3}response_id\0\u{3}finish_reasons\0\u{3}input_tokens\0\u{3}output_tokens\0\u{3}cache_read_input_tokens\0\u{3}reasoning_output_tokens\0\u{3}latency_ms\0\u{3}cost_usd\0\u{1}content\0\u{3}tool_calls\0\u{3}error_type\0\u{3}error_message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}provider\0\u{1}model\0\u{3}response_id\0\u{3}finish_reasons\0\u{3}input_tokens\0\u{3}output_tokens\0\u{3}cache_read_input_tokens\0\u{3}reasoning_output_tokens\0\u{3}latency_ms\0\u{3}cost_usd\0\u{1}content\0\u{3}tool_calls\0\u{3}error_type\0\u{3}error_message\0\u{1}step\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -366,6 +384,7 @@ nonisolated extension Glassbox_V1_LlmResponded: SwiftProtobuf.Message, SwiftProt
       case 13: try { try decoder.decodeRepeatedMessageField(value: &self.toolCalls) }()
       case 14: try { try decoder.decodeSingularStringField(value: &self.errorType) }()
       case 15: try { try decoder.decodeSingularStringField(value: &self.errorMessage) }()
+      case 16: try { try decoder.decodeSingularUInt32Field(value: &self.step) }()
       default: break
       }
     }
@@ -417,6 +436,9 @@ nonisolated extension Glassbox_V1_LlmResponded: SwiftProtobuf.Message, SwiftProt
     if !self.errorMessage.isEmpty {
       try visitor.visitSingularStringField(value: self.errorMessage, fieldNumber: 15)
     }
+    if self.step != 0 {
+      try visitor.visitSingularUInt32Field(value: self.step, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -436,6 +458,7 @@ nonisolated extension Glassbox_V1_LlmResponded: SwiftProtobuf.Message, SwiftProt
     if lhs.toolCalls != rhs.toolCalls {return false}
     if lhs.errorType != rhs.errorType {return false}
     if lhs.errorMessage != rhs.errorMessage {return false}
+    if lhs.step != rhs.step {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

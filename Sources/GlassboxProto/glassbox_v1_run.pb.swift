@@ -24,50 +24,99 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// run.started: an agent begins working on a task for a caller.
-public nonisolated struct Glassbox_V1_RunStarted: Sendable {
+public nonisolated struct Glassbox_V1_RunStarted: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var runID: String = String()
+  public var runID: String {
+    get {_storage._runID}
+    set {_uniqueStorage()._runID = newValue}
+  }
 
   /// Name of the agent definition, e.g. "analyst".
-  public var agent: String = String()
+  public var agent: String {
+    get {_storage._agent}
+    set {_uniqueStorage()._agent = newValue}
+  }
 
-  public var agentVersion: String = String()
+  public var agentVersion: String {
+    get {_storage._agentVersion}
+    set {_uniqueStorage()._agentVersion = newValue}
+  }
 
   /// What the caller asked for, in their words.
-  public var task: String = String()
+  public var task: String {
+    get {_storage._task}
+    set {_uniqueStorage()._task = newValue}
+  }
 
   /// The principal the agent acts for, e.g. "user:alice". The agent never has more rights.
-  public var caller: String = String()
+  public var caller: String {
+    get {_storage._caller}
+    set {_uniqueStorage()._caller = newValue}
+  }
 
   /// LLM provider and model the run is configured with.
-  public var provider: String = String()
+  public var provider: String {
+    get {_storage._provider}
+    set {_uniqueStorage()._provider = newValue}
+  }
 
-  public var model: String = String()
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
 
   /// Set when the run executes a mission step.
-  public var missionID: String = String()
+  public var missionID: String {
+    get {_storage._missionID}
+    set {_uniqueStorage()._missionID = newValue}
+  }
 
-  public var step: String = String()
+  public var step: String {
+    get {_storage._step}
+    set {_uniqueStorage()._step = newValue}
+  }
 
-  public var labels: Dictionary<String,String> = [:]
+  public var labels: Dictionary<String,String> {
+    get {_storage._labels}
+    set {_uniqueStorage()._labels = newValue}
+  }
 
   public var budget: Glassbox_V1_RunBudget {
-    get {_budget ?? Glassbox_V1_RunBudget()}
-    set {_budget = newValue}
+    get {_storage._budget ?? Glassbox_V1_RunBudget()}
+    set {_uniqueStorage()._budget = newValue}
   }
   /// Returns true if `budget` has been explicitly set.
-  public var hasBudget: Bool {self._budget != nil}
+  public var hasBudget: Bool {_storage._budget != nil}
   /// Clears the value of `budget`. Subsequent reads from it will return its default value.
-  public mutating func clearBudget() {self._budget = nil}
+  public mutating func clearBudget() {_uniqueStorage()._budget = nil}
+
+  /// The agent's instructions as sent to the model (the system message), so that a resumed or
+  /// replayed run uses exactly what the original did.
+  public var instructions: String {
+    get {_storage._instructions}
+    set {_uniqueStorage()._instructions = newValue}
+  }
+
+  /// The tools the agent may call, by name.
+  public var tools: [String] {
+    get {_storage._tools}
+    set {_uniqueStorage()._tools = newValue}
+  }
+
+  /// Which program drives the run: "serve" (resumed by `glassbox serve` after a crash) or "cli".
+  public var runner: String {
+    get {_storage._runner}
+    set {_uniqueStorage()._runner = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _budget: Glassbox_V1_RunBudget? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Limits a run must stay within; zero means unlimited.
@@ -163,89 +212,189 @@ public nonisolated struct Glassbox_V1_RunStopRequested: Sendable {
   public init() {}
 }
 
+/// run.resumed: a run interrupted by a crash or restart continues from the log.
+public nonisolated struct Glassbox_V1_RunResumed: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var runID: String = String()
+
+  /// The last event of the run before the interruption.
+  public var afterSeq: Int64 = 0
+
+  public var reason: String = String()
+
+  /// Model and tool calls that had completed before and are not repeated.
+  public var completedLlmCalls: UInt32 = 0
+
+  public var completedToolCalls: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "glassbox.v1"
 
 nonisolated extension Glassbox_V1_RunStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RunStarted"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}agent\0\u{3}agent_version\0\u{1}task\0\u{1}caller\0\u{1}provider\0\u{1}model\0\u{3}mission_id\0\u{1}step\0\u{1}labels\0\u{1}budget\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{1}agent\0\u{3}agent_version\0\u{1}task\0\u{1}caller\0\u{1}provider\0\u{1}model\0\u{3}mission_id\0\u{1}step\0\u{1}labels\0\u{1}budget\0\u{1}instructions\0\u{1}tools\0\u{1}runner\0")
+
+  fileprivate class _StorageClass {
+    var _runID: String = String()
+    var _agent: String = String()
+    var _agentVersion: String = String()
+    var _task: String = String()
+    var _caller: String = String()
+    var _provider: String = String()
+    var _model: String = String()
+    var _missionID: String = String()
+    var _step: String = String()
+    var _labels: Dictionary<String,String> = [:]
+    var _budget: Glassbox_V1_RunBudget? = nil
+    var _instructions: String = String()
+    var _tools: [String] = []
+    var _runner: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _runID = source._runID
+      _agent = source._agent
+      _agentVersion = source._agentVersion
+      _task = source._task
+      _caller = source._caller
+      _provider = source._provider
+      _model = source._model
+      _missionID = source._missionID
+      _step = source._step
+      _labels = source._labels
+      _budget = source._budget
+      _instructions = source._instructions
+      _tools = source._tools
+      _runner = source._runner
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.agent) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.agentVersion) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.task) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.caller) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.provider) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.model) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.missionID) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.step) }()
-      case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
-      case 11: try { try decoder.decodeSingularMessageField(value: &self._budget) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._runID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._agent) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._agentVersion) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._task) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._caller) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._provider) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._missionID) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._step) }()
+        case 10: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._labels) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._budget) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._instructions) }()
+        case 13: try { try decoder.decodeRepeatedStringField(value: &_storage._tools) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._runner) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.runID.isEmpty {
-      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._runID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._runID, fieldNumber: 1)
+      }
+      if !_storage._agent.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._agent, fieldNumber: 2)
+      }
+      if !_storage._agentVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._agentVersion, fieldNumber: 3)
+      }
+      if !_storage._task.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._task, fieldNumber: 4)
+      }
+      if !_storage._caller.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._caller, fieldNumber: 5)
+      }
+      if !_storage._provider.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._provider, fieldNumber: 6)
+      }
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 7)
+      }
+      if !_storage._missionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._missionID, fieldNumber: 8)
+      }
+      if !_storage._step.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._step, fieldNumber: 9)
+      }
+      if !_storage._labels.isEmpty {
+        try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: _storage._labels, fieldNumber: 10)
+      }
+      try { if let v = _storage._budget {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      if !_storage._instructions.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._instructions, fieldNumber: 12)
+      }
+      if !_storage._tools.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._tools, fieldNumber: 13)
+      }
+      if !_storage._runner.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._runner, fieldNumber: 14)
+      }
     }
-    if !self.agent.isEmpty {
-      try visitor.visitSingularStringField(value: self.agent, fieldNumber: 2)
-    }
-    if !self.agentVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentVersion, fieldNumber: 3)
-    }
-    if !self.task.isEmpty {
-      try visitor.visitSingularStringField(value: self.task, fieldNumber: 4)
-    }
-    if !self.caller.isEmpty {
-      try visitor.visitSingularStringField(value: self.caller, fieldNumber: 5)
-    }
-    if !self.provider.isEmpty {
-      try visitor.visitSingularStringField(value: self.provider, fieldNumber: 6)
-    }
-    if !self.model.isEmpty {
-      try visitor.visitSingularStringField(value: self.model, fieldNumber: 7)
-    }
-    if !self.missionID.isEmpty {
-      try visitor.visitSingularStringField(value: self.missionID, fieldNumber: 8)
-    }
-    if !self.step.isEmpty {
-      try visitor.visitSingularStringField(value: self.step, fieldNumber: 9)
-    }
-    if !self.labels.isEmpty {
-      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 10)
-    }
-    try { if let v = self._budget {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Glassbox_V1_RunStarted, rhs: Glassbox_V1_RunStarted) -> Bool {
-    if lhs.runID != rhs.runID {return false}
-    if lhs.agent != rhs.agent {return false}
-    if lhs.agentVersion != rhs.agentVersion {return false}
-    if lhs.task != rhs.task {return false}
-    if lhs.caller != rhs.caller {return false}
-    if lhs.provider != rhs.provider {return false}
-    if lhs.model != rhs.model {return false}
-    if lhs.missionID != rhs.missionID {return false}
-    if lhs.step != rhs.step {return false}
-    if lhs.labels != rhs.labels {return false}
-    if lhs._budget != rhs._budget {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._runID != rhs_storage._runID {return false}
+        if _storage._agent != rhs_storage._agent {return false}
+        if _storage._agentVersion != rhs_storage._agentVersion {return false}
+        if _storage._task != rhs_storage._task {return false}
+        if _storage._caller != rhs_storage._caller {return false}
+        if _storage._provider != rhs_storage._provider {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._missionID != rhs_storage._missionID {return false}
+        if _storage._step != rhs_storage._step {return false}
+        if _storage._labels != rhs_storage._labels {return false}
+        if _storage._budget != rhs_storage._budget {return false}
+        if _storage._instructions != rhs_storage._instructions {return false}
+        if _storage._tools != rhs_storage._tools {return false}
+        if _storage._runner != rhs_storage._runner {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -461,6 +610,56 @@ nonisolated extension Glassbox_V1_RunStopRequested: SwiftProtobuf.Message, Swift
     if lhs.runID != rhs.runID {return false}
     if lhs.requestedBy != rhs.requestedBy {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Glassbox_V1_RunResumed: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RunResumed"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}run_id\0\u{3}after_seq\0\u{1}reason\0\u{3}completed_llm_calls\0\u{3}completed_tool_calls\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.runID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.afterSeq) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.completedLlmCalls) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.completedToolCalls) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.runID.isEmpty {
+      try visitor.visitSingularStringField(value: self.runID, fieldNumber: 1)
+    }
+    if self.afterSeq != 0 {
+      try visitor.visitSingularInt64Field(value: self.afterSeq, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if self.completedLlmCalls != 0 {
+      try visitor.visitSingularUInt32Field(value: self.completedLlmCalls, fieldNumber: 4)
+    }
+    if self.completedToolCalls != 0 {
+      try visitor.visitSingularUInt32Field(value: self.completedToolCalls, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Glassbox_V1_RunResumed, rhs: Glassbox_V1_RunResumed) -> Bool {
+    if lhs.runID != rhs.runID {return false}
+    if lhs.afterSeq != rhs.afterSeq {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.completedLlmCalls != rhs.completedLlmCalls {return false}
+    if lhs.completedToolCalls != rhs.completedToolCalls {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -52,6 +52,9 @@ public nonisolated struct Glassbox_V1_ToolRequested: Sendable {
   /// The principal the call is made for, e.g. "user:alice".
   public var principal: String = String()
 
+  /// The id the model gave this call in its answer, so a resumed run pairs results with requests.
+  public var modelCallID: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -243,6 +246,9 @@ public nonisolated struct Glassbox_V1_ApprovalRequested: Sendable {
   /// Clears the value of `input`. Subsequent reads from it will return its default value.
   public mutating func clearInput() {self._input = nil}
 
+  /// The policy rule that asked for the approval.
+  public var rule: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -294,7 +300,7 @@ fileprivate nonisolated let _protobuf_package = "glassbox.v1"
 
 nonisolated extension Glassbox_V1_ToolRequested: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ToolRequested"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}tool\0\u{1}input\0\u{1}risk\0\u{3}llm_call_id\0\u{1}principal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{1}tool\0\u{1}input\0\u{1}risk\0\u{3}llm_call_id\0\u{1}principal\0\u{3}model_call_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -308,6 +314,7 @@ nonisolated extension Glassbox_V1_ToolRequested: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularStringField(value: &self.risk) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.llmCallID) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.principal) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.modelCallID) }()
       default: break
       }
     }
@@ -336,6 +343,9 @@ nonisolated extension Glassbox_V1_ToolRequested: SwiftProtobuf.Message, SwiftPro
     if !self.principal.isEmpty {
       try visitor.visitSingularStringField(value: self.principal, fieldNumber: 6)
     }
+    if !self.modelCallID.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelCallID, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -346,6 +356,7 @@ nonisolated extension Glassbox_V1_ToolRequested: SwiftProtobuf.Message, SwiftPro
     if lhs.risk != rhs.risk {return false}
     if lhs.llmCallID != rhs.llmCallID {return false}
     if lhs.principal != rhs.principal {return false}
+    if lhs.modelCallID != rhs.modelCallID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -692,7 +703,7 @@ nonisolated extension Glassbox_V1_GuardrailBlocked: SwiftProtobuf.Message, Swift
 
 nonisolated extension Glassbox_V1_ApprovalRequested: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ApprovalRequested"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}approval_id\0\u{3}call_id\0\u{1}tool\0\u{3}run_id\0\u{1}reason\0\u{1}approver\0\u{1}input\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}approval_id\0\u{3}call_id\0\u{1}tool\0\u{3}run_id\0\u{1}reason\0\u{1}approver\0\u{1}input\0\u{1}rule\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -707,6 +718,7 @@ nonisolated extension Glassbox_V1_ApprovalRequested: SwiftProtobuf.Message, Swif
       case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.approver) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._input) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.rule) }()
       default: break
       }
     }
@@ -738,6 +750,9 @@ nonisolated extension Glassbox_V1_ApprovalRequested: SwiftProtobuf.Message, Swif
     try { if let v = self._input {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.rule.isEmpty {
+      try visitor.visitSingularStringField(value: self.rule, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -749,6 +764,7 @@ nonisolated extension Glassbox_V1_ApprovalRequested: SwiftProtobuf.Message, Swif
     if lhs.reason != rhs.reason {return false}
     if lhs.approver != rhs.approver {return false}
     if lhs._input != rhs._input {return false}
+    if lhs.rule != rhs.rule {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

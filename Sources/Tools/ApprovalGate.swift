@@ -107,6 +107,9 @@ private struct LogGate: ApprovalGate {
             }
             let first = await group.next() ?? nil
             group.cancelAll()
+            if first == nil, Task.isCancelled {
+                return .unanswered(reason: "the call was stopped while it waited for approval \(request.approvalID)")
+            }
             return first ?? .unanswered(reason: "no decision on approval \(request.approvalID) within \(timeout.formattedSeconds); "
                 + "approve with `glassbox approve \(request.approvalID) --as <approver>` while the call waits")
         }

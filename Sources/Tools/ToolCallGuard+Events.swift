@@ -2,7 +2,7 @@ import Security
 import EventLog
 import Foundation
 import GlassboxProto
-import SwiftProtobuf
+public import SwiftProtobuf
 
 /// Builds one call's events and appends them at the moments that matter: before an approval
 /// wait, before the tool runs, and at the end. Everything between those moments happens within
@@ -62,14 +62,15 @@ struct CallRecorder {
         return result
     }
 
-    mutating func requested(input: JSONValue, risk: String, principal: String, llmCallID: String?) {
+    mutating func requested(input: JSONValue, risk: String, principal: String, placement: ToolCallGuard.Placement) {
         var payload = Glassbox_V1_ToolRequested()
         payload.callID = callID
         payload.tool = tool
         payload.input = input.protobufStruct
         payload.risk = risk
         payload.principal = principal
-        payload.llmCallID = llmCallID ?? ""
+        payload.llmCallID = placement.llmCallID ?? ""
+        payload.modelCallID = placement.modelCallID ?? ""
         add(payload)
     }
 
@@ -115,7 +116,7 @@ struct CallRecorder {
         add(payload)
     }
 
-    mutating func approvalRequested(id: String, reason: String, approver: String, input: JSONValue, runID: String?) {
+    mutating func approvalRequested(id: String, reason: String, approver: String, rule: String, input: JSONValue, runID: String?) {
         var payload = Glassbox_V1_ApprovalRequested()
         payload.approvalID = id
         payload.callID = callID
@@ -123,6 +124,7 @@ struct CallRecorder {
         payload.runID = runID ?? ""
         payload.reason = reason
         payload.approver = approver
+        payload.rule = rule
         payload.input = input.protobufStruct
         add(payload)
     }
@@ -191,7 +193,7 @@ extension Duration {
 
 extension JSONValue {
     /// The value as a protobuf `Value`, for event payloads.
-    var protobufValue: Google_Protobuf_Value {
+    public var protobufValue: Google_Protobuf_Value {
         switch self {
         case .null:
             var value = Google_Protobuf_Value()
@@ -207,7 +209,7 @@ extension JSONValue {
     }
 
     /// The value as a protobuf `Struct` (non-objects are wrapped as `{"value": …}`).
-    var protobufStruct: Google_Protobuf_Struct {
+    public var protobufStruct: Google_Protobuf_Struct {
         guard case .object(let members) = self else { return Google_Protobuf_Struct(fields: ["value": protobufValue]) }
         return Google_Protobuf_Struct(fields: members.mapValues(\.protobufValue))
     }

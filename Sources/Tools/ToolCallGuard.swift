@@ -32,11 +32,18 @@ public actor ToolCallGuard {
         public var parent: TraceContext?
         /// The LLM call whose answer asked for this tool call.
         public var llmCallID: String?
+        /// The id the model gave the call, recorded so a resumed run pairs results with requests.
+        public var modelCallID: String?
+        /// The tools the caller may ask for (an agent's tool list); any other is refused as unknown.
+        public var allowedTools: Set<String>?
 
-        public init(runID: String? = nil, parent: TraceContext? = nil, llmCallID: String? = nil) {
+        public init(runID: String? = nil, parent: TraceContext? = nil, llmCallID: String? = nil, modelCallID: String? = nil,
+                    allowedTools: Set<String>? = nil) {
             self.runID = runID
             self.parent = parent
             self.llmCallID = llmCallID
+            self.modelCallID = modelCallID
+            self.allowedTools = allowedTools
         }
     }
 
@@ -66,13 +73,13 @@ public actor ToolCallGuard {
         let call = ToolCall(callID: callID, caller: caller, agent: agent, environment: environment)
         let (recordedInput, _) = SecretRedactor.redact(input)
 
-        guard let tool = registry[toolName] else {
-            recorder.requested(input: recordedInput, risk: "", principal: caller.id, llmCallID: placement.llmCallID)
-            let known = registry.names.joined(separator: ", ")
+        guard let tool = registry[toolName], placement.allowedTools?.contains(toolName) ?? true else {
+            recorder.requested(input: recordedInput, risk: "", principal: caller.id, placement: placement)
+            let known = (placement.allowedTools.map { $0.sorted() } ?? registry.names).joined(separator: ", ")
             return await recorder.deny(stage: "validation", rule: "tool.unknown",
                                        reason: "there is no tool named `\(toolName)`; known tools: \(known)", caller: caller)
         }
-        recorder.requested(input: recordedInput, risk: tool.risk.rawValue, principal: caller.id, llmCallID: placement.llmCallID)
+        recorder.requested(input: recordedInput, risk: tool.risk.rawValue, principal: caller.id, placement: placement)
 
         // 1. Validate the input against the schema, then let the tool work out what it needs.
         let problems = tool.inputSchema.validate(input)
@@ -138,40 +145,91 @@ public actor ToolCallGuard {
             let id = UUID.version7().uuidString.lowercased()
             approvalID = id
             let reason = plan.approvalReason ?? "\(toolName) needs approval by \(approval.approver) (rule \(approval.rule))"
-            recorder.approvalRequested(id: id, reason: reason, approver: approval.approver, input: recordedInput, runID: placement.runID)
+            recorder.approvalRequested(id: id, reason: reason, approver: approval.approver, rule: approval.rule, input: recordedInput, runID: placement.runID)
             guard let requestedAt = await recorder.flush() else { return recorder.logFailure() }
             let request = ApprovalRequest(approvalID: id, callID: callID, tool: toolName, stream: recorder.stream, requestedAt: requestedAt,
                                           approver: approval.approver, reason: reason, caller: caller)
-            let decision = await approvals.decide(request)
-            switch decision {
-            case .granted(let by, let comment, let recorded):
-                if let refusal = approverRefusal(by: by, approver: approval.approver, caller: caller) {
-                    var result = await recorder.deny(stage: "approval", rule: approval.rule, reason: refusal, caller: caller)
-                    result.approvalID = id
-                    return result
-                }
-                if !recorded { recorder.approvalDecided(id: id, granted: true, by: by, comment: comment) }
-            case .rejected(let by, let comment, let recorded):
-                if !recorded { recorder.approvalDecided(id: id, granted: false, by: by, comment: comment) }
-                var result = await recorder.deny(stage: "approval", rule: approval.rule,
-                                                 reason: "\(by) rejected the call" + (comment.isEmpty ? "" : ": \(comment)"), caller: caller)
-                result.approvalID = id
-                return result
-            case .unanswered(let reason):
-                var result = await recorder.deny(stage: "approval", rule: approval.rule, reason: reason, caller: caller)
-                result.approvalID = id
-                return result
-            }
+            if let refusal = await awaitApproval(request, rule: approval.rule, recorder: &recorder) { return refusal }
         }
 
         // 6. Execute with the caller's rights; the start is in the log before the work begins.
+        var result = await execute(tool, input: input, call: call, plan: plan, recorder: &recorder)
+        result.rule = allowRules.joined(separator: "; ")
+        result.approvalID = approvalID
+        return result
+    }
+
+    /// Finishes a call the log shows begun but not ended, found when a run resumes after a crash:
+    /// a call still waiting for its approval waits again (a decision made meanwhile is read from
+    /// the log) and then runs; a call that had started is recorded as `tool.failed` with kind
+    /// `interrupted` and is not run again, because its effects are unknown.
+    public func resume(_ unfinished: UnfinishedToolCall, caller: Principal, agent: Principal? = nil) async -> ToolCallResult {
+        var recorder = CallRecorder(
+            log: log, callID: unfinished.callID, tool: unfinished.tool, stream: unfinished.stream,
+            actor: agent.map { "\($0.id)@\(caller.id)" } ?? caller.id, trace: unfinished.trace, now: now)
+        if unfinished.started {
+            recorder.failed(ToolError("interrupted", "Glassbox stopped while \(unfinished.tool) ran; its outcome is unknown, "
+                                      + "so it was not run again. Check its effects before asking for it again."), duration: .zero)
+            guard await recorder.flush() != nil else { return recorder.logFailure() }
+            var result = ToolCallResult(callID: unfinished.callID, tool: unfinished.tool, status: .failed)
+            result.errorType = "interrupted"
+            result.message = "Glassbox stopped while \(unfinished.tool) ran; its outcome is unknown, so it was not run again"
+            return result
+        }
+        guard let tool = registry[unfinished.tool] else {
+            return await recorder.deny(stage: "validation", rule: "tool.unknown",
+                                       reason: "there is no tool named `\(unfinished.tool)` any more", caller: caller)
+        }
+        let call = ToolCall(callID: unfinished.callID, caller: caller, agent: agent, environment: environment)
+        let plan: ToolPlan
+        do {
+            plan = try tool.plan(unfinished.input, for: call)
+        } catch {
+            return await recorder.deny(stage: "validation", rule: "input.\(error.kind)", reason: error.message, caller: caller)
+        }
+        if let approval = unfinished.approval {
+            let request = ApprovalRequest(approvalID: approval.id, callID: unfinished.callID, tool: unfinished.tool, stream: unfinished.stream,
+                                          requestedAt: approval.requestedAt, approver: approval.approver, reason: approval.reason, caller: caller)
+            if var refusal = await awaitApproval(request, rule: approval.rule, recorder: &recorder) {
+                refusal.approvalID = approval.id
+                return refusal
+            }
+        }
+        var result = await execute(tool, input: unfinished.input, call: call, plan: plan, recorder: &recorder)
+        result.approvalID = unfinished.approval?.id
+        return result
+    }
+
+    /// Waits for the approval; nil when granted, else the recorded refusal.
+    private func awaitApproval(_ request: ApprovalRequest, rule: String, recorder: inout CallRecorder) async -> ToolCallResult? {
+        let decision = await approvals.decide(request)
+        var refusal: ToolCallResult
+        switch decision {
+        case .granted(let by, let comment, let recorded):
+            if let problem = approverRefusal(by: by, approver: request.approver, caller: request.caller) {
+                refusal = await recorder.deny(stage: "approval", rule: rule, reason: problem, caller: request.caller)
+            } else {
+                if !recorded { recorder.approvalDecided(id: request.approvalID, granted: true, by: by, comment: comment) }
+                return nil
+            }
+        case .rejected(let by, let comment, let recorded):
+            if !recorded { recorder.approvalDecided(id: request.approvalID, granted: false, by: by, comment: comment) }
+            refusal = await recorder.deny(stage: "approval", rule: rule,
+                                          reason: "\(by) rejected the call" + (comment.isEmpty ? "" : ": \(comment)"), caller: request.caller)
+        case .unanswered(let reason):
+            refusal = await recorder.deny(stage: "approval", rule: rule, reason: reason, caller: request.caller)
+        }
+        refusal.approvalID = request.approvalID
+        return refusal
+    }
+
+    /// Records the start, runs the tool, caps and redacts its output, records the end.
+    private func execute(_ tool: any Tool, input: JSONValue, call: ToolCall, plan: ToolPlan, recorder: inout CallRecorder) async -> ToolCallResult {
         recorder.started(executingAs: plan.executingAs)
         guard await recorder.flush() != nil else { return recorder.logFailure() }
         let context = ToolContext(call: call, plan: plan)
         let started = ContinuousClock.now
-        var result = ToolCallResult(callID: callID, tool: toolName, status: .completed)
-        result.rule = allowRules.joined(separator: "; ")
-        result.approvalID = approvalID
+        var result = ToolCallResult(callID: call.callID, tool: tool.name, status: .completed)
         do {
             let output = try await tool.execute(input, context: context)
             let elapsed = started.duration(to: .now)
@@ -202,5 +260,47 @@ public actor ToolCallGuard {
         if let error = error as? ToolError { return error }
         if error is CancellationError { return ToolError("cancelled", "the call was cancelled") }
         return ToolError("error", String(describing: error))
+    }
+}
+
+/// A tool call the log shows begun but not ended (see ``ToolCallGuard/resume(_:caller:agent:)``).
+public struct UnfinishedToolCall: Sendable {
+    /// An approval the call asked for.
+    public struct Approval: Sendable {
+        public var id: String
+        public var approver: String
+        public var reason: String
+        /// The policy rule that asked for it.
+        public var rule: String
+        /// The `seq` of `approval.requested`: decisions come after it.
+        public var requestedAt: Int64
+        public init(id: String, approver: String, reason: String, rule: String, requestedAt: Int64) {
+            self.id = id
+            self.approver = approver
+            self.reason = reason
+            self.rule = rule
+            self.requestedAt = requestedAt
+        }
+    }
+
+    public var callID: String
+    public var tool: String
+    /// The input as recorded (secrets masked).
+    public var input: JSONValue
+    /// The span the call's events carry.
+    public var trace: TraceContext
+    public var stream: String
+    public var approval: Approval?
+    /// `tool.started` is in the log.
+    public var started: Bool
+
+    public init(callID: String, tool: String, input: JSONValue, trace: TraceContext, stream: String, approval: Approval?, started: Bool) {
+        self.callID = callID
+        self.tool = tool
+        self.input = input
+        self.trace = trace
+        self.stream = stream
+        self.approval = approval
+        self.started = started
     }
 }
