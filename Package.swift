@@ -160,7 +160,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Glassbox", "EventLog", "Projections", "GlassboxProto",
+                "Glassbox", "Agents", "Tools", "EventLog", "Projections", "GlassboxProto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,4 +1,5 @@
 public import EventLog
+import Agents
 import Foundation
 public import Glassbox
 import HTTPTypes
@@ -34,6 +35,8 @@ public struct GlassboxServer: Sendable {
     /// The log, with the append-latency histogram around every append the server makes.
     let store: InstrumentedStore
     let logger: Logger
+    /// The agent runtime and approvals; nil serves the log without running agents.
+    let agents: AgentServices?
     let webSocketMessages = RenderedMessages()
     let sseMessages = RenderedMessages()
 
@@ -43,8 +46,9 @@ public struct GlassboxServer: Sendable {
     /// - Parameter metricsRegistry: where `/metrics` reads from; bootstrap swift-metrics with a
     ///   `PrometheusMetricsFactory` on the same registry so the server's metrics land in it.
     public init(log: SQLiteEventLog, configuration: ServeConfiguration, metricsRegistry: PrometheusCollectorRegistry? = nil,
-                logger: Logger = Logger(label: "glassbox.server")) async throws {
+                logger: Logger = Logger(label: "glassbox.server"), agents: AgentServices? = nil) async throws {
         self.log = log
+        self.agents = agents
         self.configuration = configuration
         self.metricsRegistry = metricsRegistry
         self.logger = logger
@@ -80,6 +84,7 @@ public struct GlassboxServer: Sendable {
                                                   logger: logger))
         }
         addAPIRoutes(to: router)
+        addAgentRoutes(to: router)
         addStreamRoutes(to: router, webSocketRouter: webSocketRouter)
         refuseOtherMethods(on: router)
         return (router, webSocketRouter)
@@ -89,9 +94,11 @@ public struct GlassboxServer: Sendable {
     /// would suggest the path does not exist.
     static let routeMethods: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/healthz", [.get]), ("/metrics", [.get]), ("/api/v1/events", [.get]), ("/api/v1/types", [.get]),
-        ("/api/v1/stats", [.get]), ("/api/v1/runs", [.get]), ("/api/v1/runs/{id}", [.get]),
+        ("/api/v1/stats", [.get]), ("/api/v1/runs", [.get, .post]), ("/api/v1/runs/{id}", [.get]),
         ("/api/v1/runs/{id}/events", [.get]), ("/api/v1/tool-calls", [.get]), ("/api/v1/runs/{id}/stop", [.post]),
         ("/api/v1/audit/query", [.post]), ("/api/v1/stream", [.get]), ("/api/v1/events/stream", [.get]),
+        ("/api/v1/agents", [.get]), ("/api/v1/approvals", [.get]), ("/api/v1/approvals/{id}/approve", [.post]),
+        ("/api/v1/approvals/{id}/reject", [.post]),
     ]
 
     private func refuseOtherMethods(on router: Router<GlassboxRequestContext>) {
@@ -139,6 +146,9 @@ public struct GlassboxServer: Sendable {
                 }
             })
         }
+        if let agents {
+            services.append(AgentService(runtime: agents.runtime, logger: logger))
+        }
         if configuration.demo {
             let demo = DemoActivity(store: store)
             services.append(ClosureService { await demo.run() })
@@ -165,6 +175,27 @@ struct FeedService: Service {
         }
         // Streams see `closing` at their next step; let them write it before HTTP shuts down.
         try? await Task.sleep(for: .milliseconds(300))
+    }
+}
+
+/// Runs agents: resumes the runs a crash or restart interrupted, watches for stop requests, and on
+/// shutdown cancels the runs in flight without recording an end, so the next start resumes them.
+struct AgentService: Service {
+    let runtime: AgentRuntime
+    let logger: Logger
+
+    func run() async throws {
+        await runtime.watchStopRequests()
+        do {
+            let resumed = try await runtime.resumeUnfinished()
+            if !resumed.isEmpty { logger.notice("resumed \(resumed.count) interrupted run(s): \(resumed.joined(separator: ", "))") }
+        } catch {
+            logger.error("could not look for interrupted runs: \(error)")
+        }
+        await withGracefulShutdownHandler {
+            try? await gracefulShutdown()
+        } onGracefulShutdown: {}
+        await runtime.shutdown()
     }
 }
 

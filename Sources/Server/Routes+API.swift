@@ -186,7 +186,7 @@ extension GlassboxServer {
     }
 
     /// Decodes an optional JSON body, refusing bodies larger than the configured limit.
-    private func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: GlassboxRequestContext) async throws -> T? {
+    func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: GlassboxRequestContext) async throws -> T? {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -204,7 +204,7 @@ extension GlassboxServer {
         }
     }
 
-    private func append(_ drafts: [EventDraft], to stream: String) async throws -> AppendResult {
+    func append(_ drafts: [EventDraft], to stream: String) async throws -> AppendResult {
         try await store.append(drafts, to: stream, expectedVersion: .any)
     }
 }

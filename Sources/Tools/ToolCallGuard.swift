@@ -73,52 +73,20 @@ public actor ToolCallGuard {
         let call = ToolCall(callID: callID, caller: caller, agent: agent, environment: environment)
         let (recordedInput, _) = SecretRedactor.redact(input)
 
-        guard let tool = registry[toolName], placement.allowedTools?.contains(toolName) ?? true else {
-            recorder.requested(input: recordedInput, risk: "", principal: caller.id, placement: placement)
-            let known = (placement.allowedTools.map { $0.sorted() } ?? registry.names).joined(separator: ", ")
-            return await recorder.deny(stage: "validation", rule: "tool.unknown",
-                                       reason: "there is no tool named `\(toolName)`; known tools: \(known)", caller: caller)
-        }
-        recorder.requested(input: recordedInput, risk: tool.risk.rawValue, principal: caller.id, placement: placement)
-
-        // 1. Validate the input against the schema, then let the tool work out what it needs.
-        let problems = tool.inputSchema.validate(input)
-        if !problems.isEmpty {
-            return await recorder.deny(stage: "validation", rule: "input.schema",
-                                       reason: "the input does not match the schema of \(toolName): " + problems.joined(separator: "; "),
-                                       caller: caller)
-        }
-        let plan: ToolPlan
-        do {
-            plan = try tool.plan(input, for: call)
-        } catch {
-            return await recorder.deny(stage: "validation", rule: "input.\(error.kind)", reason: error.message, caller: caller)
-        }
-        guard !plan.permissions.isEmpty else {
-            return await recorder.deny(stage: "authorization", rule: "tool.no_permissions",
-                                       reason: "\(toolName) declared no permission for this call, so it cannot be authorized", caller: caller)
-        }
-
-        // 2. Authorize every right the call needs, as the caller and as the agent.
+        // 1–2. Validate and plan, then authorize every right the call needs, as the caller and as the agent.
         let moment = now()
-        var allowRules: [String] = []
-        var approval: ApprovalRequirement? = nil
-        for permission in plan.permissions {
-            let decision = policy.decide(caller: caller, agent: agent, action: permission.action, resource: permission.resource,
-                                         resourceAttributes: permission.resourceAttributes, context: environment.context,
-                                         time: Date(timeIntervalSince1970: moment))
-            guard decision.allowed else {
-                return await recorder.deny(stage: "authorization", rule: decision.rule, reason: decision.reason, caller: caller,
-                                           action: permission.action, resource: permission.resource)
-            }
-            if !allowRules.contains(decision.rule) { allowRules.append(decision.rule) }
-            approval = approval ?? decision.approval
+        let tool = registry[toolName]
+        recorder.requested(input: recordedInput, risk: tool?.risk.rawValue ?? "", principal: caller.id, placement: placement)
+        let plan: ToolPlan, allowRules: [String], approval: ApprovalRequirement?
+        switch ToolAuthorization.decide(toolName, input: input, call: call, registry: registry, policy: policy,
+                                        time: Date(timeIntervalSince1970: moment), allowedTools: placement.allowedTools) {
+        case .denied(let stage, let rule, let reason, let action, let resource):
+            return await recorder.deny(stage: stage, rule: rule, reason: reason, caller: caller, action: action, resource: resource)
+        case .allowed(let allowedPlan, let rules, let requirement):
+            (plan, allowRules, approval) = (allowedPlan, rules, requirement)
         }
+        guard let tool else { return recorder.logFailure() }
         let toolPolicy = policy.toolPolicy(toolName)
-        if approval == nil, let required = toolPolicy.approval { approval = required }
-        if approval == nil, tool.needsApproval || plan.approvalReason != nil {
-            approval = ApprovalRequirement(rule: plan.approvalReason != nil ? "guardrail:approval" : "tool:\(toolName)", approver: "role:admin")
-        }
         recorder.authorized(permissions: plan.permissions, rules: allowRules, principal: caller.id, approvalRequired: approval != nil)
 
         // 3. Rate limit, per caller and tool.

@@ -23,7 +23,7 @@ struct Glassbox: AsyncParsableCommand {
               64  command-line usage error
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, DemoCommand.self, LogCommand.self, ExportCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self, PolicyCommand.self, ToolsCommand.self, ApproveCommand.self, RejectCommand.self, SampleWarehouseCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, LogCommand.self, ExportCommand.self, VerifyCommand.self, AuditCommand.self, ProjectionsCommand.self, PolicyCommand.self, ToolsCommand.self, ApproveCommand.self, RejectCommand.self, SampleWarehouseCommand.self, AskCommand.self, StopCommand.self, ResumeCommand.self, AgentsCommand.self, ReplayCommand.self, WhatIfCommand.self]
     )
 
     /// Runs the command and turns Glassbox's errors into one line on stderr and a documented exit code.

@@ -1,3 +1,4 @@
+import Agents
 import ArgumentParser
 import EventLog
 import Foundation
@@ -95,7 +96,18 @@ struct ServeCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "glassbox")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let server = try await GlassboxServer(log: log, configuration: settings, metricsRegistry: registry, logger: logger)
+        let agents: AgentServices
+        do {
+            let platform = try AgentPlatform(configuration: settings, environment: ProcessInfo.processInfo.environment)
+            for warning in platform.tools.warnings { Terminal.note("glassbox: warning: \(warning)") }
+            let runtime = try await platform.makeRuntime(log: log, runner: "serve", loadedBy: "service:glassbox-serve")
+            agents = AgentServices(platform: platform, runtime: runtime, desk: ApprovalDesk(log: log, policy: platform.policy))
+            Terminal.note("glassbox: agents use \(platform.models.summary)")
+        } catch let error as ConfigurationError {
+            try? log.close()
+            throw CommandFailure(message: "configuration: \(error)", code: ExitStatus.invalidInput)
+        }
+        let server = try await GlassboxServer(log: log, configuration: settings, metricsRegistry: registry, logger: logger, agents: agents)
         let path = log.path
         let demo = settings.demo
         let exports = settings.telemetry.destinations.flatMap { destination in

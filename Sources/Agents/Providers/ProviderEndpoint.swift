@@ -13,7 +13,7 @@ import Tools
 /// print(endpoint)                         // openai at https://api.openai.com/v1 (key set)
 /// let provider = endpoint.makeProvider()
 /// ```
-public struct ProviderEndpoint: Sendable, Equatable, CustomStringConvertible {
+public struct ProviderEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public enum Kind: String, Sendable, CaseIterable {
         case openAI = "openai"
         case anthropic
@@ -67,6 +67,13 @@ public struct ProviderEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "\(kind.rawValue) at \(baseURL) (\(apiKey == nil ? "no key" : "key set"))"
     }
+
+    public var debugDescription: String { description }
+
+    /// What `dump` and debuggers show: the key only as "key set"/"no key".
+    public var customMirror: Mirror {
+        Mirror(self, children: ["kind": kind, "baseURL": baseURL, "apiKey": apiKey == nil ? "no key" : "key set"])
+    }
 }
 
 // MARK: - The HTTP exchange both wire formats share
@@ -84,6 +91,16 @@ struct ProviderTransport: Sendable {
     let secret: String?
     /// The variable that holds the key, for advice on 401/403.
     let keyVariable: String
+
+    /// One client for every model call in the process, never shut down (like `HTTPClient.shared`), but one
+    /// that reports a refused connection at once: the shared client keeps retrying for up to 90 s, so a local
+    /// model server that is not running would look like a hang.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: HTTPClient.Configuration.Timeout(connect: .seconds(10)))
+        // The agent loop retries (each attempt its own events), so the client must not retry unseen.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// The largest error or JSON body read; a bigger one is not a model answer.
     static let bodyLimit = 32 << 20
@@ -115,7 +132,7 @@ struct ProviderTransport: Sendable {
                 try await exchange(body, watchdog: watchdog, errorDetail: errorDetail, read: read)
             }
             group.addTask {
-                try await watchdog.watch(timeoutError: timeoutError)
+                try await watchdog.watch(idleTimeout: idleTimeout, timeoutError: timeoutError)
                 return nil
             }
             // The exchange ends first, or the watchdog throws (and the exchange is cancelled as the group unwinds).
@@ -138,7 +155,7 @@ struct ProviderTransport: Sendable {
         request.body = .bytes(ByteBuffer(string: body))
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: Self.timeAmount(timeout))
+            response = try await Self.client.execute(request, timeout: Self.timeAmount(timeout))
         } catch {
             throw mapFailure(error, afterHead: false)
         }
@@ -157,7 +174,7 @@ struct ProviderTransport: Sendable {
     func httpError(status: Int, headers: HTTPHeaders, body: String, errorDetail: (JSONValue) -> String?) -> ProviderError {
         let detail = (try? JSONValue(parsing: body)).flatMap(errorDetail)
             ?? (body.isEmpty ? nil : "“\(Self.excerpt(body))”")
-        let retryAfter = Self.retryAfter(headers)
+        let retryAfter = Self.retryAfter(milliseconds: headers.first(name: "retry-after-ms"), header: headers.first(name: "retry-after"))
         return ProviderError(
             kind: "http_\(status)", message: scrub("\(serviceName) answered HTTP \(status)\(detail.map { ": \($0)" } ?? ""). \(advice(status: status, retryAfter: retryAfter))"),
             status: status, retryAfter: retryAfter, retryable: Self.retryableStatuses.contains(status))
@@ -245,12 +262,12 @@ struct ProviderTransport: Sendable {
         value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 
-    /// Seconds to wait from `retry-after-ms` or `Retry-After` (delta-seconds or an HTTP date).
-    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Double? {
-        if let text = headers.first(name: "retry-after-ms"), let ms = Double(text.trimmingCharacters(in: .whitespaces)), ms.isFinite, ms >= 0 {
+    /// Seconds to wait from the `retry-after-ms` header (OpenAI's) or else `Retry-After` (delta-seconds or an HTTP date).
+    static func retryAfter(milliseconds: String?, header: String?, now: Date = Date()) -> Double? {
+        if let milliseconds, let ms = Double(milliseconds.trimmingCharacters(in: .whitespaces)), ms.isFinite, ms >= 0 {
             return ms / 1000
         }
-        guard let text = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let text = header?.trimmingCharacters(in: .whitespaces) else { return nil }
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return seconds }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -312,11 +329,14 @@ final class Watchdog: Sendable {
     }
 
     /// Returns never; throws the timeout error once a deadline passes, or CancellationError.
-    func watch(timeoutError: (Phase) -> ProviderError) async throws {
+    /// `idleTimeout` is the interval ``extend(by:)`` is given: never sleeping longer than that, the watch
+    /// wakes in time for a deadline that an extension moved earlier (the head's timeout may be the longer).
+    func watch(idleTimeout: Duration, timeoutError: (Phase) -> ProviderError) async throws {
         while true {
             let (deadline, phase) = state.withLock { $0 }
-            if ContinuousClock.now >= deadline { throw timeoutError(phase) }
-            try await Task.sleep(until: deadline, clock: .continuous)
+            let now = ContinuousClock.now
+            if now >= deadline { throw timeoutError(phase) }
+            try await Task.sleep(until: min(deadline, now + idleTimeout), clock: .continuous)
         }
     }
 }
