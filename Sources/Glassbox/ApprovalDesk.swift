@@ -91,8 +91,11 @@ public struct ApprovalDesk: Sendable {
         } catch {
             throw Refusal.notAllowed("the decider must be a principal id like user:dana, not `\(decider)`")
         }
-        if grant, let refusal = ApproverCheck.refusal(decider: decider, approver: approval.approver, callerID: approval.caller, policy: policy) {
-            throw Refusal.notAllowed(refusal)
+        // Granting needs the approver, never the caller. Rejecting needs the approver too, or the caller withdrawing
+        // their own request.
+        if grant || decider != approval.caller,
+           let refusal = ApproverCheck.refusal(decider: decider, approver: approval.approver, callerID: approval.caller, policy: policy) {
+            throw Refusal.notAllowed(grant ? refusal : refusal.replacingOccurrences(of: "approve", with: "decide on"))
         }
         let body: JSONValue = ["approvalId": .string(id), "callId": .string(approval.callID), "decidedBy": .string(decider), "comment": .string(comment)]
         let draft = try EventDraft(type: grant ? "approval.granted" : "approval.rejected", json: body.jsonText, actor: decider, trace: request.traceContext)
@@ -119,16 +122,19 @@ public struct ApprovalDesk: Sendable {
                                 reason: data["reason"]?.string ?? "", approver: data["approver"]?.string ?? "", input: data["input"] ?? .object([:]),
                                 caller: "", requestedAt: request.time, requestedSeq: request.seq, stream: request.stream, status: "pending",
                                 decidedBy: nil, comment: "")
+        for event in related where event.seq > request.seq && ["run.completed", "run.failed", "run.cancelled"].contains(event.type) {
+            approval.status = "closed"
+        }
         for event in related where event.data.contains(callID) {
             guard let payload = try? JSONValue(parsing: event.data), payload["callId"]?.string == callID else { continue }
             if event.type == "tool.requested" {
                 approval.caller = payload["principal"]?.string ?? ""
-            } else if event.type.hasPrefix("approval."), event.type != "approval.requested", payload["approvalId"]?.string == id,
-                      approval.status == "pending" {
+            } else if event.type.hasPrefix("approval."), event.type != "approval.requested", payload["approvalId"]?.string == id {
                 approval.status = event.type == "approval.granted" ? "granted" : "rejected"
                 approval.decidedBy = payload["decidedBy"]?.string
                 approval.comment = payload["comment"]?.string ?? ""
-            } else if ["tool.denied", "tool.completed", "tool.failed"].contains(event.type), event.seq > request.seq, approval.status == "pending" {
+            } else if ["tool.denied", "tool.completed", "tool.failed"].contains(event.type), event.seq > request.seq,
+                      approval.status != "granted", approval.status != "rejected" {
                 approval.status = "closed"
             }
         }

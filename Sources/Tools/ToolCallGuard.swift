@@ -171,6 +171,15 @@ public actor ToolCallGuard {
     /// Waits for the approval; nil when granted, else the recorded refusal.
     private func awaitApproval(_ request: ApprovalRequest, rule: String, recorder: inout CallRecorder) async -> ToolCallResult? {
         let decision = await approvals.decide(request)
+        if case .unanswered = decision, Task.isCancelled {
+            // Stopped or shut down while waiting: nothing is decided, so nothing is recorded. The request stays
+            // open in the log; a run resumed after a restart waits for it again.
+            var result = ToolCallResult(callID: request.callID, tool: request.tool, status: .failed)
+            result.errorType = "cancelled"
+            result.message = "stopped while waiting for approval \(request.approvalID)"
+            result.approvalID = request.approvalID
+            return result
+        }
         var refusal: ToolCallResult
         switch decision {
         case .granted(let by, let comment, let recorded):

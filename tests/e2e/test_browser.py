@@ -247,7 +247,7 @@ def test_stop_button_requests_stop(start_server, browser):
     events = server.get(f"/api/v1/runs/{run_id}/events")["events"]
     stops = [e for e in events if e["type"] == "run.stop_requested"]
     assert len(stops) == 1, [e["type"] for e in events]
-    assert stops[0]["data"]["requestedBy"] == "user:dashboard"
+    assert stops[0]["data"]["requestedBy"] == "user:alice"
     wait_until(lambda: browser.find_element(By.CSS_SELECTOR, "#run-status .status").get_attribute("data-status")
                == "stopping", timeout=5, message="run shown as stopping")
     # The stop_requested event arrives live in the run's event list.

@@ -336,7 +336,7 @@ final class Watchdog: Sendable {
             let (deadline, phase) = state.withLock { $0 }
             let now = ContinuousClock.now
             if now >= deadline { throw timeoutError(phase) }
-            try await Task.sleep(until: min(deadline, now + idleTimeout), clock: .continuous)
+            try await Task.sleep(until: deadline, clock: .continuous)
         }
     }
 }

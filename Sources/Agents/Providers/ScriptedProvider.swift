@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 public import Tools
 import Yams
 
@@ -20,6 +19,10 @@ import Yams
 /// let provider = try ScriptedProvider(path: "demo/script.yaml")
 /// let first = try await provider.complete(request) { _ in }   // asks for sql.query
 /// ```
+///
+/// Which reply answers is decided by the conversation, not by the provider's history: a request
+/// whose messages hold N assistant answers gets reply N + 1. So one provider serves many runs at
+/// once, and a run resumed after a crash, or replayed, gets the replies it would have got.
 ///
 /// Tool-call ids are `scripted-<reply index>-<call index>`, both from zero. Usage counts about a
 /// token per four characters (of the request's messages for input, of the reply for output), so
@@ -54,9 +57,6 @@ public final class ScriptedProvider: LLMProvider {
     /// The pause before each reply.
     public let delay: Duration
 
-    /// How many replies have been served.
-    private let served = Mutex(0)
-
     public init(replies: [Reply], delay: Duration = .zero) {
         self.replies = replies
         self.delay = delay
@@ -82,11 +82,6 @@ public final class ScriptedProvider: LLMProvider {
         self.init(replies: script.replies, delay: script.delay)
     }
 
-    /// How many replies have been served so far.
-    public var repliesServed: Int {
-        served.withLock { $0 }
-    }
-
     public func complete(
         _ request: ChatRequest, onText: @escaping @Sendable (String) async -> Void
     ) async throws -> ChatResponse {
@@ -94,11 +89,7 @@ public final class ScriptedProvider: LLMProvider {
             try await Task.sleep(for: delay)
         }
         try Task.checkCancellation()
-        // Claimed after the pause, so a call cancelled while waiting leaves its reply for the next.
-        let index = served.withLock { served in
-            defer { served += 1 }
-            return served
-        }
+        let index = request.messages.filter { $0.role == .assistant }.count
         guard index < replies.count else {
             throw ProviderError(
                 kind: "script_exhausted",

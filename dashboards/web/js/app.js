@@ -1,5 +1,6 @@
 // Entry point: picks the server, loads the first events, keeps the live stream connected,
-// routes between the views (#/feed, #/runs, #/runs/{id}, #/audit) and handles the keyboard.
+// routes between the views (#/feed, #/runs, #/new, #/runs/{id}, #/approvals, #/audit), keeps
+// the "Acting as" principal and the pending approvals, and handles the keyboard.
 'use strict';
 
 {
@@ -9,6 +10,7 @@
   const { RunsView } = window.Glassbox;
   const { RunView } = window.Glassbox;
   const { AuditView } = window.Glassbox;
+  const { ActingAs, ApprovalsStore, ApprovalsView, NewRunForm } = window.Glassbox;
 
   const INITIAL_EVENTS = 1000; // loaded over HTTP before the stream takes over
 
@@ -18,10 +20,15 @@
       this.api = this.server.url ? new Api(this.server.url) : null;
       this.store = new EventStore();
       this.stream = null;
+      this.actingAs = new ActingAs(document.getElementById('acting-as'));
+      this.startedRuns = new Set(); // runs started from this page (their view waits for run.started)
+      this.approvals = new ApprovalsStore(this, this.store);
+      this.newRun = new NewRunForm(this);
       this.views = {
         feed: new FeedView(this.store, this),
         runs: new RunsView(this.store, this),
         run: new RunView(this.store, this),
+        approvals: new ApprovalsView(this),
         audit: new AuditView(this),
       };
       this.current = null;
@@ -133,6 +140,7 @@
           onState: (state, detail) => this.onStreamState(state, detail),
         });
         this.stream.start(cursor);
+        this.approvals.load();
         if (this.current) this.current.view.activate(this.current.param);
       } catch (error) {
         const message = error.code === 'unreachable' ? error.message : `${this.server.url} answered: ${error.message}`;
@@ -156,6 +164,7 @@
         this.views.runs.dirty = true;
         if (this.current?.name === 'runs') this.views.runs.refetch(0);
         if (this.current?.name === 'run') this.views.run.refetch(0);
+        this.approvals.refetch(0);
         this.api.get('/api/v1/stats').then((stats) => { this.store.serverLastSeq = stats.lastSeq; }).catch(() => {});
       }
       this.wasDisconnected = state !== 'connected';
@@ -171,6 +180,8 @@
       let param;
       if (parts[0] === 'runs' && parts[1]) { name = 'run'; param = parts.slice(1).join('/'); }
       else if (parts[0] === 'runs') name = 'runs';
+      else if (parts[0] === 'new') { name = 'runs'; param = 'new'; }
+      else if (parts[0] === 'approvals') name = 'approvals';
       else if (parts[0] === 'audit') name = 'audit';
       const view = this.views[name];
       if (this.current && this.current.view !== view) this.current.view.deactivate();
@@ -182,7 +193,7 @@
       }
       this.current = { name, view, param };
       document.body.dataset.view = name;
-      if (name !== 'run') document.title = `${{ feed: 'Feed', runs: 'Runs', audit: 'Audit' }[name]} · Glassbox`;
+      if (name !== 'run') document.title = `${{ feed: 'Feed', runs: param === 'new' ? 'New run' : 'Runs', approvals: 'Approvals', audit: 'Audit' }[name]} · Glassbox`;
       if (this.api) view.activate(param);
       document.querySelector('main').scrollTop = 0;
     }

@@ -31,6 +31,13 @@ window.Glassbox = window.Glassbox || {};
     }
   }
 
+  /** Replaces an element's children, skipping null/undefined/false as `h` does (replaceChildren would print "null"). */
+  function fill(el, ...children) {
+    el.textContent = '';
+    append(el, children);
+    return el;
+  }
+
   /** Milliseconds since the epoch of an event, run field (unix ns) or ISO string. */
   function toMillis(value) {
     if (value === undefined || value === null) return NaN;
@@ -65,10 +72,14 @@ window.Glassbox = window.Glassbox || {};
     return `${local} local · ${iso || d.toISOString()}`;
   }
 
+  // One formatter for every clock time: toLocaleTimeString builds a new one per call, which
+  // costs about 0.2 ms (two seconds for a run of 10,000 events).
+  const clockFormat = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
   /** Clock time "14:03:07" for compact displays. */
   function clockTime(ms) {
     if (!Number.isFinite(ms)) return '';
-    return new Date(ms).toLocaleTimeString([], { hour12: false });
+    return clockFormat.format(ms);
   }
 
   /** Human duration: "850 ms", "3.5 s", "2 min 5 s", "1 h 4 min". */
@@ -315,5 +326,5 @@ window.Glassbox = window.Glassbox || {};
     return pre;
   }
 
-  Object.assign(window.Glassbox, { h, toMillis, eventMillis, relativeTime, exactTime, clockTime, duration, num, tokens, cost, bytes, truncate, compactJSON, prettyJSON, category, severity, typeIcon, typeBadge, RUN_STATUS, FINISHED, statusBadge, summary, matcher, blobToHex, exactUnixNanos, eventJSON, jsonBlock });
+  Object.assign(window.Glassbox, { h, fill, toMillis, eventMillis, relativeTime, exactTime, clockTime, duration, num, tokens, cost, bytes, truncate, compactJSON, prettyJSON, category, severity, typeIcon, typeBadge, RUN_STATUS, FINISHED, statusBadge, summary, matcher, blobToHex, exactUnixNanos, eventJSON, jsonBlock });
 }

@@ -1,16 +1,18 @@
-// One run: header (status, tokens, cost, duration, error), Stop, a waterfall of the run's
-// LLM and tool calls nested by span, each tool call's permission decision, and every event.
-// Updates live from the stream (events of stream `run/{id}`).
+// One run: header (status, scripted badge, Stop), the outcome (answer, failure, stop), facts,
+// the agent's transcript (transcript.js), a waterfall of the run's LLM and tool calls nested by
+// span, each tool call's permission decision, and every event. Updates live from the stream
+// (events of stream `run/{id}`); the transcript only ever appends.
 'use strict';
 
 {
   const {
-    h, eventMillis, toMillis, relativeTime, exactTime, duration, num, tokens, cost, truncate,
+    h, fill, eventMillis, toMillis, relativeTime, exactTime, duration, num, tokens, cost, truncate,
     statusBadge, typeBadge, summary, eventJSON, jsonBlock, prettyJSON, FINISHED, clockTime, category,
-    severity,
+    severity, Transcript,
   } = window.Glassbox;
 
-  const STOP_BODY = { requestedBy: 'user:dashboard', reason: 'stopped from the dashboard' };
+  const STOP_REASON = 'stopped from the dashboard';
+  const END_STATUS = { 'run.completed': 'completed', 'run.failed': 'failed', 'run.cancelled': 'cancelled' };
 
   class RunView {
     constructor(store, app) {
@@ -32,7 +34,9 @@
         status: document.getElementById('run-status'),
         stop: document.getElementById('stop-button'),
         stopResult: document.getElementById('stop-result'),
-        errorBox: document.getElementById('run-error-box'),
+        outcome: document.getElementById('run-outcome'),
+        badges: document.getElementById('run-badges'),
+        transcript: document.getElementById('run-transcript'),
         facts: document.getElementById('run-facts'),
         waterfall: document.getElementById('waterfall'),
         toolBody: document.querySelector('#run-tool-calls tbody'),
@@ -44,6 +48,13 @@
         expandAll: document.getElementById('run-events-expand'),
         collapseAll: document.getElementById('run-events-collapse'),
       };
+      this.toolRows = new Map(); // callId → { tr, lastSeq, status } of the tool calls table
+      this.wfCost = 0; // ms the last waterfall rebuild took
+      this.wfAt = 0;
+      this.wfTimer = null;
+      this.transcript = new Transcript(this.el.transcript, app);
+      this.txQueue = []; // events not yet in the transcript
+      this.resetLive();
       this.el.stop.addEventListener('click', () => this.stop());
       this.el.waterfall.addEventListener('click', (e) => {
         if (e.target.closest('a, button, pre, .wf-detail')) return;
@@ -63,7 +74,7 @@
         for (const d of this.el.eventsList.querySelectorAll('details')) d.open = false;
       });
       store.subscribe((events) => this.onEvents(events));
-      setInterval(() => { if (this.active && this.run && !FINISHED.has(this.run.status)) this.tick(); }, 1000);
+      setInterval(() => { if (this.active && this.run && !FINISHED.has(this.status())) this.tick(); }, 1000);
     }
 
     activate(runId) {
@@ -85,19 +96,31 @@
       this.expanded = new Set();
       this.openDetails = new Set();
       this.renderedEvents = new Set();
+      this.toolRows = new Map();
+      clearTimeout(this.wfTimer);
+      this.wfTimer = null;
+      this.wfCost = 0;
+      this.transcript.reset();
+      this.txQueue = [];
+      this.resetLive();
+      this.stopRequested = false;
+      this.el.badges.textContent = '';
+      this.el.stop.textContent = '■ Stop run';
       this.el.title.textContent = runId;
       this.el.status.textContent = '';
+      delete this.el.status.dataset.status;
+      delete this.el.outcome.dataset.key;
       this.el.facts.textContent = '';
       this.el.waterfall.textContent = '';
       this.el.toolBody.textContent = '';
       this.el.eventsList.textContent = '';
       this.el.eventsCount.textContent = '';
       this.el.stopResult.hidden = true;
-      this.el.errorBox.hidden = true;
+      this.el.outcome.hidden = true;
       this.el.stop.disabled = true;
       this.el.message.hidden = false;
       this.el.message.className = 'notice';
-      this.el.message.textContent = `Loading run ${runId}…`;
+      this.el.message.textContent = this.app.startedRuns?.has(runId) ? `Starting run ${runId}…` : `Loading run ${runId}…`;
       this.el.content.hidden = true;
       document.title = `Run ${runId} · Glassbox`;
       this.load();
@@ -130,13 +153,20 @@
         this.setToolCalls(calls.toolCalls || []);
         this.el.message.hidden = true;
         this.el.content.hidden = false;
+        const sorted = this.sortedEvents();
+        this.resetLive();
+        for (const e of sorted) this.track(e);
+        this.transcript.rebuild(sorted);
+        this.txQueue = [];
         this.renderAll();
       } catch (error) {
         if (generation !== this.generation) return;
         this.el.message.hidden = false;
         this.el.message.className = 'notice error';
         this.el.message.textContent = error.status === 404
-          ? `No run “${this.runId}” in this log. It appears here as soon as its run.started is appended.`
+          ? (this.app.startedRuns?.has(this.runId)
+            ? `Starting run ${this.runId}: waiting for its run.started…`
+            : `No run “${this.runId}” in this log. It appears here as soon as its run.started is appended.`)
           : error.message;
         this.el.content.hidden = true;
       }
@@ -179,6 +209,8 @@
       for (const e of events) {
         if (e.stream === stream && !this.events.has(e.seq)) {
           this.events.set(e.seq, e);
+          this.txQueue.push(e);
+          this.track(e);
           any = true;
         }
       }
@@ -211,12 +243,16 @@
 
     async stop() {
       const id = this.runId;
+      const requestedBy = this.app.actingAs.get();
       this.el.stop.disabled = true;
-      this.showStopResult('Asking the run to stop…', '');
+      this.el.stop.textContent = '■ stopping…';
+      this.showStopResult(`Asking the run to stop, as ${requestedBy}…`, '');
       try {
-        const result = await this.app.api.post(`/api/v1/runs/${encodeURIComponent(id)}/stop`, STOP_BODY);
+        const result = await this.app.api.post(`/api/v1/runs/${encodeURIComponent(id)}/stop`, { requestedBy, reason: STOP_REASON });
         if (id !== this.runId) return;
-        this.showStopResult(`Stop requested: run.stop_requested is seq ${result.seq}. ` +
+        this.stopRequested = true;
+        // When the run has already ended (its end can arrive before this answer), renderHeader hides this again.
+        this.showStopResult(`Stop requested by ${requestedBy} (run.stop_requested is seq ${result.seq}): stopping… ` +
           'The agent stops at its next step; the log records run.cancelled when it has.', 'ok');
         if (this.run && !FINISHED.has(this.run.status)) this.run.status = result.status || 'stopping';
         this.renderHeader();
@@ -237,13 +273,70 @@
       box.textContent = text;
     }
 
+    // What the events say (ahead of the server's read model, which is refetched 300 ms later) --
+
+    resetLive() {
+      this.live = { started: null, end: null, stop: null, approvals: new Map() };
+    }
+
+    track(e) {
+      const live = this.live;
+      switch (e.type) {
+        case 'run.started': live.started = e; break;
+        case 'run.stop_requested': live.stop = e; break;
+        case 'run.completed': case 'run.failed': case 'run.cancelled': live.end = e; break;
+        case 'approval.requested': if (e.data?.approvalId) live.approvals.set(e.data.approvalId, e); break;
+        case 'approval.granted': case 'approval.rejected': live.approvals.delete(e.data?.approvalId); break;
+        default: break;
+      }
+    }
+
+    /** The run's status: its end event, else a stop request, else a pending approval, else the read model's. */
+    status() {
+      const { end, stop, approvals } = this.live;
+      if (end) return END_STATUS[end.type];
+      const fromModel = this.run?.status;
+      if (FINISHED.has(fromModel)) return fromModel;
+      if (stop) return 'stopping';
+      if (approvals.size) return 'waiting_for_approval';
+      return fromModel || 'running';
+    }
+
+    get scripted() {
+      return this.live.started?.data?.provider === 'scripted' || this.run?.provider === 'scripted';
+    }
+
     // Rendering --------------------------------------------------------------------------------
 
     renderAll() {
+      this.flushTranscript();
       this.renderHeader();
-      this.renderWaterfall();
+      this.renderWaterfallSoon();
       this.renderToolCalls();
       this.renderEvents();
+    }
+
+    /** The waterfall is rebuilt whole: on a long live run, at most every four times what a rebuild costs. */
+    renderWaterfallSoon() {
+      const wait = this.wfCost * 4 - (performance.now() - this.wfAt);
+      if (wait <= 0) {
+        clearTimeout(this.wfTimer);
+        this.wfTimer = null;
+        const t = performance.now();
+        this.renderWaterfall();
+        this.wfAt = performance.now();
+        this.wfCost = this.wfAt - t;
+      } else if (!this.wfTimer) {
+        this.wfTimer = setTimeout(() => { this.wfTimer = null; if (this.run) this.renderWaterfallSoon(); }, wait);
+      }
+    }
+
+    /** New events go at the end of the transcript; one older than what it shows rebuilds it. */
+    flushTranscript() {
+      if (!this.txQueue.length) return;
+      const queue = this.txQueue.sort((a, b) => a.seq - b.seq);
+      this.txQueue = [];
+      if (!this.transcript.add(queue)) this.transcript.rebuild(this.sortedEvents());
     }
 
     runDurationMs(now = Date.now()) {
@@ -258,22 +351,36 @@
     renderHeader() {
       const run = this.run;
       if (!run) return;
-      const finished = FINISHED.has(run.status);
-      this.el.status.textContent = '';
-      this.el.status.append(statusBadge(run.status));
-      this.el.status.dataset.status = run.status;
-      this.el.stop.disabled = finished;
-      this.el.stop.title = finished ? `This run has ${run.status}: nothing to stop.` : 'Ask the agent to stop (records run.stop_requested)';
+      const status = this.status();
+      const finished = FINISHED.has(status);
+      if (this.el.status.dataset.status !== status) {
+        this.el.status.replaceChildren(statusBadge(status));
+        this.el.status.dataset.status = status;
+      }
+      if (this.scripted && !this.el.badges.firstChild) {
+        this.el.badges.append(h('span', { class: 'scripted-badge', dataset: { testid: 'scripted-badge' },
+          title: 'The model replies of this run come from a script, not from a model' }, '✎ scripted'));
+      }
+      const stopping = !finished && (status === 'stopping' || this.stopRequested);
+      this.el.stop.disabled = finished || stopping;
+      this.el.stop.textContent = stopping ? '■ stopping…' : '■ Stop run';
+      this.el.stop.title = finished ? `This run has ${status}: nothing to stop.`
+        : stopping ? 'Stop requested: waiting for the agent to stop (run.cancelled)'
+          : `Ask the agent to stop, as ${this.app.actingAs.get()} (records run.stop_requested)`;
+      // Once the run has ended the outcome says how; the stop notice has done its job.
+      if (finished && this.live.end && this.el.stopResult.dataset.state === 'ok') {
+        this.stopRequested = false;
+        this.el.stopResult.hidden = true;
+      }
       const started = toMillis(run.startedAt);
       const fact = (label, value, opts = {}) => (value === undefined || value === null || value === '' ? null
         : h('div', { class: `fact${opts.wide ? ' wide' : ''}${opts.wide2 ? ' wide2' : ''}` }, h('dt', {}, label), h('dd', { class: opts.mono ? 'mono' : '', title: opts.title || null, dataset: opts.data || {} }, value)));
       const tools = `${num(run.toolCalls || 0)}${run.toolCallsDenied ? ` · ⊘ ${num(run.toolCallsDenied)} denied` : ''}` +
         `${run.toolCallsFailed ? ` · ✕ ${num(run.toolCallsFailed)} failed` : ''}`;
       this.el.facts.replaceChildren(...[
-        fact('Task', run.task, { wide: true }),
         fact('Agent', run.agent),
         fact('Caller', run.caller),
-        fact('Model', run.model),
+        fact('Model', [this.live.started?.data?.provider, run.model].filter((x, i, all) => x && all.indexOf(x) === i).join(' · ')),
         fact('Started', relativeTime(started), { title: exactTime(started), data: { ms: started, role: 'started' } }),
         fact('Duration', duration(this.runDurationMs()), { data: { role: 'duration' } }),
         fact('Tokens in / out', `${num(run.inputTokens || 0)} / ${num(run.outputTokens || 0)}`),
@@ -288,19 +395,56 @@
         fact('Stop requested by', run.stopRequestedBy),
         fact('Trace', run.traceId, { mono: true, wide2: true }),
       ].filter(Boolean));
-      const box = this.el.errorBox;
-      if (run.status === 'cancelled' || (run.status === 'stopping' && run.stopRequestedBy)) {
-        const why = run.error || [...this.events.values()].find((e) => e.type === 'run.stop_requested')?.data?.reason;
-        box.hidden = false;
-        box.className = 'error-box warn';
-        box.replaceChildren(h('strong', {}, run.status === 'cancelled' ? '⊘ cancelled' : '■ stop requested'),
-          run.stopRequestedBy ? ` by ${run.stopRequestedBy}` : '', why ? `: ${why}` : '');
-      } else if (run.error || run.errorType) {
-        box.hidden = false;
-        box.className = 'error-box';
-        box.replaceChildren(h('strong', {}, `✕ ${run.errorType || 'error'}`), ': ', run.error || '');
+      this.renderOutcome(status);
+    }
+
+    /** The answer, the failure or the stop, above everything else; or what the run waits for. */
+    renderOutcome(status) {
+      const box = this.el.outcome;
+      const run = this.run;
+      const end = this.live.end;
+      const d = end?.data || {};
+      const steps = d.steps ? h('span', { class: 'muted' }, ` · ${num(d.steps)} step${d.steps === 1 ? '' : 's'}`) : null;
+      const key = `${status}:${end?.seq || ''}:${this.live.stop?.seq || ''}:${[...this.live.approvals.keys()].join(',')}:${run.error || ''}`;
+      if (box.dataset.key === key) return; // unchanged: keep the reader's selection
+      box.dataset.key = key;
+      box.dataset.outcome = status;
+      box.hidden = false;
+      if (status === 'completed') {
+        box.className = 'outcome outcome-ok';
+        fill(box, h('div', { class: 'outcome-title' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓'), 'Answer', steps),
+          d.output ? h('div', { class: 'outcome-text prose', dataset: { testid: 'run-answer' } }, d.output)
+            : h('div', { class: 'muted' }, 'The run completed without an answer text.'));
+      } else if (status === 'failed') {
+        box.className = 'outcome outcome-bad';
+        fill(box, h('div', { class: 'outcome-title' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '✕'), 'Failed',
+          h('span', { class: 'mono outcome-type' }, d.errorType || run.errorType || ''), steps),
+        h('div', { class: 'outcome-text prose', dataset: { testid: 'run-failure' } }, d.message || run.error || 'No reason was recorded.'));
+      } else if (status === 'cancelled' || status === 'stopping') {
+        const stop = this.live.stop?.data || {};
+        const by = d.requestedBy || stop.requestedBy || run.stopRequestedBy;
+        const why = d.reason || stop.reason || run.error;
+        box.className = 'outcome outcome-warn';
+        fill(box, h('div', { class: 'outcome-title' },
+          h('span', { class: 'icon', 'aria-hidden': 'true' }, status === 'cancelled' ? '⊘' : '■'),
+          status === 'cancelled' ? 'Cancelled' : 'Stopping…', by ? h('span', { class: 'muted' }, ' requested by ', h('span', { class: 'mono' }, by)) : null, steps),
+        why ? h('div', { class: 'outcome-text' }, why) : null);
+      } else if (status === 'waiting_for_approval') {
+        const waiting = [...this.live.approvals.values()].map((e) => e.data || {});
+        const review = h('button', { type: 'button', class: 'small' }, 'Review ↓');
+        review.addEventListener('click', () => {
+          const card = this.el.transcript.querySelector('.approval-card[data-status="pending"]');
+          if (!card) return;
+          card.scrollIntoView({ block: 'center' });
+          card.querySelector('.ap-comment')?.focus({ preventScroll: true });
+        });
+        box.className = 'outcome outcome-waiting';
+        fill(box, h('div', { class: 'outcome-title' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'),
+          'Waiting for approval', h('span', { class: 'muted' },
+            waiting.map((a) => `${a.tool || 'a tool call'}${a.approver ? ' by ' + a.approver : ''}`).join(', ')), review));
       } else {
         box.hidden = true;
+        box.className = 'outcome';
       }
     }
 
@@ -318,7 +462,7 @@
       const box = this.el.waterfall;
       const events = this.sortedEvents();
       if (!events.length) { box.textContent = 'No events yet.'; this.wf = null; return; }
-      const live = this.run && !FINISHED.has(this.run.status);
+      const live = this.run && !FINISHED.has(this.status());
       const model = buildTimeline(this.run, events, this.toolCalls, live ? Date.now() : null);
       const frag = document.createDocumentFragment();
       const axisLabel = h('div', { class: 'wf-label' });
@@ -460,27 +604,27 @@
       return box;
     }
 
+    /** One row per call; only rows whose call changed (its lastSeq) are rebuilt. */
     renderToolCalls() {
       const body = this.el.toolBody;
-      body.textContent = '';
       const calls = [...this.toolCalls.values()].sort((a, b) => (a.firstSeq || 0) - (b.firstSeq || 0));
       this.el.toolEmpty.hidden = calls.length > 0;
       this.el.toolBody.closest('.table-scroll').hidden = calls.length === 0;
+      const rows = this.toolRows;
+      const keep = new Set(calls.map((c) => c.callId));
+      for (const [id, row] of rows) if (!keep.has(id)) { row.tr.remove(); rows.delete(id); }
+      let previous = null;
       for (const c of calls) {
-        body.append(h('tr', { dataset: { callId: c.callId, decision: c.decision || '' } },
-          h('td', { class: 'mono' }, c.callId),
-          h('td', { class: 'mono' }, c.tool || ''),
-          h('td', {}, h('span', { class: `call-status cs-${c.status}` }, c.status || '')),
-          h('td', {}, c.decision ? permissionPill({ decision: c.decision, deniedAt: c.deniedAt }) : '—',
-            c.deniedAt ? h('span', { class: 'muted' }, ` at ${c.deniedAt}`) : null),
-          h('td', { class: 'mono' }, c.rule || ''),
-          h('td', { class: 'c-reason', title: c.reason || '' }, truncate(c.reason, 120)),
-          h('td', { class: 'mono' }, c.action || ''),
-          h('td', { class: 'mono' }, c.resource || ''),
-          h('td', { class: 'mono' }, c.principal || ''),
-          h('td', { class: 'mono' }, c.executingAs || ''),
-          h('td', { class: 'num' }, c.durationMs !== undefined ? duration(c.durationMs) : ''),
-          h('td', { class: 'num' }, c.rows !== undefined ? num(c.rows) : '')));
+        let row = rows.get(c.callId);
+        if (!row || row.lastSeq !== c.lastSeq || row.status !== c.status) {
+          const tr = toolCallRow(c);
+          if (row) row.tr.replaceWith(tr);
+          row = { tr, lastSeq: c.lastSeq, status: c.status };
+          rows.set(c.callId, row);
+        }
+        const inPlace = previous ? previous.nextElementSibling === row.tr : body.firstElementChild === row.tr;
+        if (!inPlace) { if (previous) previous.after(row.tr); else body.prepend(row.tr); }
+        previous = row.tr;
       }
     }
 
@@ -502,6 +646,23 @@
         this.renderedEvents.add(e.seq);
       }
     }
+  }
+
+  function toolCallRow(c) {
+    return h('tr', { dataset: { callId: c.callId, decision: c.decision || '' } },
+      h('td', { class: 'mono' }, c.callId),
+      h('td', { class: 'mono' }, c.tool || ''),
+      h('td', {}, h('span', { class: `call-status cs-${c.status}` }, c.status || '')),
+      h('td', {}, c.decision ? permissionPill({ decision: c.decision, deniedAt: c.deniedAt }) : '—',
+        c.deniedAt ? h('span', { class: 'muted' }, ` at ${c.deniedAt}`) : null),
+      h('td', { class: 'mono' }, c.rule || ''),
+      h('td', { class: 'c-reason', title: c.reason || '' }, truncate(c.reason, 120)),
+      h('td', { class: 'mono' }, c.action || ''),
+      h('td', { class: 'mono' }, c.resource || ''),
+      h('td', { class: 'mono' }, c.principal || ''),
+      h('td', { class: 'mono' }, c.executingAs || ''),
+      h('td', { class: 'num' }, c.durationMs !== undefined ? duration(c.durationMs) : ''),
+      h('td', { class: 'num' }, c.rows !== undefined ? num(c.rows) : ''));
   }
 
   /** A collapsible event: one summary line; the full JSON is built when opened. */
@@ -604,7 +765,7 @@
           const n = llmNode(e);
           claimSpan(n, e);
           n.resp = d;
-          finish(n, e, d.errorType ? 'error' : 'ok');
+          finish(n, e, d.errorType === 'cancelled' ? 'cancelled' : d.errorType ? 'error' : 'ok');
           target = n;
           break;
         }

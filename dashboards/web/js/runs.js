@@ -41,8 +41,9 @@
       setInterval(() => { if (this.active) this.tick(); }, 1000);
     }
 
-    activate() {
+    activate(param) {
       this.active = true;
+      if (param === 'new') this.app.newRun.open();
       if (this.dirty || !this.runs.length) this.refetch(0);
       else this.render();
     }
@@ -113,7 +114,7 @@
       this.el.empty.hidden = this.runs.length > 0;
       const filtered = this.el.status.value || this.el.agent.value;
       this.el.empty.textContent = filtered ? 'No run matches these filters.'
-        : 'No runs yet. Runs appear here when an agent appends run.started (try `glassbox serve --demo`).';
+        : 'No runs yet. Start one with “+ New run”; runs also appear here when any agent appends run.started (try glassbox serve --demo).';
       this.el.info.textContent = `${num(this.runs.length)} run${this.runs.length === 1 ? '' : 's'} · as of seq ${this.asOf}`;
     }
 
@@ -129,7 +130,8 @@
       return h('tr', { class: `run-row status-row-${run.status}`, dataset: { runId: run.runId, status: run.status, testid: 'run-row' } },
         h('td', { class: 'c-status' }, statusBadge(run.status)),
         h('td', { class: 'mono c-run' }, h('a', { href }, run.runId)),
-        h('td', { class: 'c-agent' }, run.agent || ''),
+        h('td', { class: 'c-agent' }, run.agent || '',
+          run.provider === 'scripted' ? h('span', { class: 'scripted-badge small', title: 'The model replies come from a script' }, '✎ scripted') : null),
         h('td', { class: 'c-caller' }, run.caller || ''),
         h('td', { class: 'c-task', title: run.task || '' }, truncate(run.task, 90)),
         h('td', { class: 'num c-duration', dataset: { started, live: live ? '1' : '' } },
