@@ -33,6 +33,17 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
         ),
         .executableTarget(
+            name: "agent-bench",
+            dependencies: [
+                .product(name: "Agents", package: "Glassbox"),
+                .product(name: "Tools", package: "Glassbox"),
+                .product(name: "Security", package: "Glassbox"),
+                .product(name: "EventLog", package: "Glassbox"),
+                .product(name: "GlassboxTesting", package: "Glassbox"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
+        ),
+        .executableTarget(
             name: "append-load",
             dependencies: [.product(name: "EventLog", package: "Glassbox")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]

@@ -163,6 +163,13 @@ public final class FakeLLMServer: Sendable {
         script.setFallback(make)
     }
 
+    /// Answers every request once the queue is empty, from the request itself (e.g. from how many
+    /// tool results the conversation holds, so that many concurrent runs each get their own script).
+    /// Takes precedence over the fallback.
+    public func setResponder(_ make: @escaping @Sendable (_ request: RecordedRequest) -> Reply) {
+        script.setResponder(make)
+    }
+
     /// Every request received so far, in the order they arrived.
     public var requests: [RecordedRequest] {
         script.requests
@@ -188,6 +195,7 @@ final class ReplyScript: Sendable {
         var pending: [FakeLLMServer.Reply] = []
         var nextPending = 0
         var fallback: (@Sendable (Int) -> FakeLLMServer.Reply)?
+        var responder: (@Sendable (FakeLLMServer.RecordedRequest) -> FakeLLMServer.Reply)?
         var requests: [FakeLLMServer.RecordedRequest] = []
     }
 
@@ -204,6 +212,10 @@ final class ReplyScript: Sendable {
 
     func setFallback(_ make: @escaping @Sendable (Int) -> FakeLLMServer.Reply) {
         state.withLock { $0.fallback = make }
+    }
+
+    func setResponder(_ make: @escaping @Sendable (FakeLLMServer.RecordedRequest) -> FakeLLMServer.Reply) {
+        state.withLock { $0.responder = make }
     }
 
     var requests: [FakeLLMServer.RecordedRequest] {
@@ -224,6 +236,7 @@ final class ReplyScript: Sendable {
                 defer { state.nextPending += 1 }
                 return (index, state.pending[state.nextPending], state.pending.count)
             }
+            if let responder = state.responder { return (index, responder(request), state.pending.count) }
             return (index, state.fallback?(index), state.pending.count)
         }
         let context = ReplyContext(index: index, body: request.body)

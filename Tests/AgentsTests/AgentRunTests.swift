@@ -1,5 +1,6 @@
 @testable import Agents
 import EventLog
+import Connectors
 import Foundation
 import GlassboxTesting
 import Testing
@@ -199,5 +200,50 @@ import Tools
         await #expect(throws: AgentRunError.self) { try await h.runtime.start(agent: "tester", task: "x", caller: "alice") }
         await #expect(throws: AgentRunError.self) { try await h.runtime.start(agent: "tester", task: "  ", caller: "user:alice") }
         #expect(try await h.log.lastSeq() == 0)
+    }
+}
+
+/// Stop while a real PostgreSQL server runs a slow query: the query is cancelled in the database.
+@Suite(.serialized) struct AgentStopPostgresTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let url = environment["GLASSBOX_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let enabled = url != nil || environment["GLASSBOX_REQUIRE_POSTGRES"] == "1"
+
+    @Test(.enabled(if: enabled, "set GLASSBOX_TEST_POSTGRES_URL (eval \"$(scripts/postgres)\") to run"))
+    func stopDuringASlowPostgresQueryCancelsItWithinASecond() async throws {
+        let url = try #require(Self.url, "GLASSBOX_TEST_POSTGRES_URL is not set; run `eval \"$(scripts/postgres)\"` first")
+        let definition = try ConnectionDefinition(name: "warehouse", url: url, password: Self.environment["PGPASSWORD"])
+        let h = try await AgentHarness.make(databases: ["warehouse": SQLDatabase(definition)])
+        defer { Task { [h] in await h.close() } }
+        let marker = "agent_stop_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        h.server.enqueue(.answer(toolCalls: [.sql("slow", "SELECT pg_sleep(30) AS \(marker)")]), .answer(text: "never"))
+        let runID = try await h.start()
+        _ = try await h.waitFor("tool.started", in: runID)
+        let monitor = try await SQLDatabase(definition).reader(role: nil)
+        defer { Task { await monitor.close() } }
+        // The tool reads through a cursor, so the statement the server shows may be the FETCH that runs the sleep.
+        let activity = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND "
+            + "(query LIKE '%\(marker)%' OR (wait_event = 'PgSleep' AND query LIKE 'FETCH%')) AND query NOT LIKE '%pg_stat_activity%'"
+        // The query is running in the database before the stop.
+        var running = "0"
+        for _ in 0..<100 where running == "0" {
+            running = try await monitor.query(activity, limits: QueryLimits()).rows.first?.first?.description ?? "0"
+            if running == "0" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(running != "0")
+        try await h.runtime.requestStop(runID, by: "user:alice", reason: "too slow")
+        #expect(await h.runtime.outcome(of: runID) == .cancelled(reason: "too slow"))
+        let events = try await h.events(runID)
+        let requested = try #require(events.first { $0.type == "run.stop_requested" })
+        let cancelled = try #require(events.first { $0.type == "run.cancelled" })
+        #expect(cancelled.time - requested.time < 1_000_000_000)
+        #expect(events.contains { $0.type == "tool.failed" && h.payload($0)["errorType"]?.string == "cancelled" })
+        // … and it is gone from the server, not left running.
+        var left = "1"
+        for _ in 0..<40 where left != "0" {
+            left = try await monitor.query(activity, limits: QueryLimits()).rows.first?.first?.description ?? "1"
+            if left != "0" { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(left == "0")
     }
 }

@@ -164,7 +164,13 @@ struct ProviderTransport: Sendable {
             iterator: response.body.makeAsyncIterator(), watchdog: watchdog, idleTimeout: idleTimeout,
             contentType: response.headers.first(name: "content-type") ?? "", transport: self)
         guard (200..<300).contains(response.status.code) else {
-            let text = (try? await reader.collect(limit: 64 << 10)) ?? ""
+            // The status is the news; an error body that cannot be read only loses the detail.
+            var text = ""
+            do {
+                text = try await reader.collect(limit: 64 << 10)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {}
             throw httpError(status: Int(response.status.code), headers: response.headers, body: text, errorDetail: errorDetail)
         }
         return try await read(&reader)
@@ -336,7 +342,7 @@ final class Watchdog: Sendable {
             let (deadline, phase) = state.withLock { $0 }
             let now = ContinuousClock.now
             if now >= deadline { throw timeoutError(phase) }
-            try await Task.sleep(until: deadline, clock: .continuous)
+            try await Task.sleep(until: min(deadline, now + idleTimeout), clock: .continuous)
         }
     }
 }
