@@ -47,10 +47,11 @@ public struct ApprovalDesk: Sendable {
         case unknown(String)
         case alreadyDecided(String)
         case notAllowed(String)
+        case badInput(String)
 
         public var description: String {
             switch self {
-            case .unknown(let message), .alreadyDecided(let message), .notAllowed(let message): message
+            case .unknown(let message), .alreadyDecided(let message), .notAllowed(let message), .badInput(let message): message
             }
         }
     }
@@ -74,6 +75,11 @@ public struct ApprovalDesk: Sendable {
 
     /// Records `decider`'s decision; returns the `seq` it landed at.
     public func decide(_ id: String, grant: Bool, by decider: String, comment: String = "") async throws -> Int64 {
+        do {
+            _ = try Principal(parsing: decider)
+        } catch {
+            throw Refusal.badInput("the decider must be a principal id like user:dana, not `\(decider)`")
+        }
         guard let request = try await find(id) else {
             throw Refusal.unknown("no approval \(id) is in the log; list pending ones with `glassbox log tail --type approval.requested` or GET /api/v1/approvals?status=pending")
         }
@@ -85,11 +91,6 @@ public struct ApprovalDesk: Sendable {
             throw Refusal.alreadyDecided("the call of approval \(id) already ended; nothing waits for this decision")
         default:
             break
-        }
-        do {
-            _ = try Principal(parsing: decider)
-        } catch {
-            throw Refusal.notAllowed("the decider must be a principal id like user:dana, not `\(decider)`")
         }
         // Granting needs the approver, never the caller. Rejecting needs the approver too, or the caller withdrawing
         // their own request.

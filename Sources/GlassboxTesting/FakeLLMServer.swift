@@ -263,7 +263,7 @@ final class ReplyScript: Sendable {
     /// Serves one connection: request after request (keep-alive) until either side closes it.
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let channel = connection.channel
-        await withTaskCancellationHandler {
+        let work = Task {
             try? await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
                 var body = ByteBuffer()
@@ -287,7 +287,14 @@ final class ReplyScript: Sendable {
                     }
                 }
             }
+        }
+        // When the client goes away, a stream waiting between chunks ends at once rather than at
+        // its next write.
+        channel.closeFuture.whenComplete { _ in work.cancel() }
+        await withTaskCancellationHandler {
+            await work.value
         } onCancel: {
+            work.cancel()
             channel.close(promise: nil)
         }
     }

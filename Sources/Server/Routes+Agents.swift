@@ -88,6 +88,7 @@ extension GlassboxServer {
                     case .unknown(let message): throw APIError.notFound(message)
                     case .alreadyDecided(let message): throw APIError(.conflict, code: "already_decided", message)
                     case .notAllowed(let message): throw APIError(.forbidden, code: "not_an_approver", message)
+                    case .badInput(let message): throw APIError.badRequest(message)
                     }
                 }
             }

@@ -120,6 +120,8 @@ struct RunFollower {
 struct RunPrinter {
     let json: Bool
     private var inThought = false
+    /// The text streamed by the latest model call: the answer, when that call ends the run.
+    private var lastAnswer = ""
 
     init(json: Bool) { self.json = json }
 
@@ -144,9 +146,11 @@ struct RunPrinter {
             Terminal.line(Terminal.paint("↻ resumed (\(n("completedLlmCalls")) model and \(n("completedToolCalls")) tool calls already done)", "36"))
         case "agent.thought":
             if !inThought { FileHandle.standardOutput.write(Data(Terminal.paint("  💭 ", "2").utf8)) }
+            lastAnswer += s("text")
             FileHandle.standardOutput.write(Data(Terminal.paint(s("text").replacingOccurrences(of: "\n", with: "\n     "), "2").utf8))
             inThought = true
         case "llm.requested":
+            lastAnswer = ""
             if n("attempt") > 1 { Terminal.line(Terminal.paint("  ↻ model call, attempt \(n("attempt"))", "33")) }
         case "llm.responded":
             if !s("errorType").isEmpty {
@@ -176,8 +180,11 @@ struct RunPrinter {
         case "run.stop_requested":
             Terminal.line(Terminal.paint("■ stop requested by \(s("requestedBy"))", "33"))
         case "run.completed":
-            Terminal.line("")
-            Terminal.line(s("output"))
+            // An answer that streamed as the last thought is not printed twice.
+            if lastAnswer.trimmingCharacters(in: .whitespacesAndNewlines) != s("output").trimmingCharacters(in: .whitespacesAndNewlines) {
+                Terminal.line("")
+                Terminal.line(s("output"))
+            }
             Terminal.line(Terminal.paint("✓ done in \(n("steps")) steps", "32"))
         case "run.failed":
             Terminal.line(Terminal.paint("✗ run failed (\(s("errorType"))): \(s("message"))", "31"))

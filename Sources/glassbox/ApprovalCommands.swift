@@ -24,7 +24,7 @@ struct ApprovalDecisionOptions: ParsableArguments {
             Terminal.line("\(grant ? "approved" : "rejected") \(id) (\(tool)) as \(principal) at seq \(seq)")
         } catch let refusal as ApprovalDesk.Refusal {
             switch refusal {
-            case .unknown: throw CommandFailure(message: refusal.description, code: ExitStatus.invalidInput)
+            case .unknown, .badInput: throw CommandFailure(message: refusal.description, code: ExitStatus.invalidInput)
             case .alreadyDecided, .notAllowed: throw CommandFailure(message: refusal.description, code: ExitStatus.conflict)
             }
         }

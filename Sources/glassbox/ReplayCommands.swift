@@ -100,16 +100,24 @@ struct WhatIfCommand: AsyncParsableCommand {
 
     /// Unix nanoseconds of an ISO date or datetime, or of "N[dhm]" ago.
     static func parse(_ text: String) throws -> Int64 {
+        var seconds: Double? = nil
         if let unit = text.last, "dhm".contains(unit), let amount = Double(text.dropLast()), amount >= 0 {
-            let seconds = amount * (unit == "d" ? 86_400 : unit == "h" ? 3_600 : 60)
-            return Int64((Date().timeIntervalSince1970 - seconds) * 1e9)
+            seconds = Date().timeIntervalSince1970 - amount * (unit == "d" ? 86_400 : unit == "h" ? 3_600 : 60)
+        } else if let date = ISO8601DateFormatter().date(from: text) {
+            seconds = date.timeIntervalSince1970
+        } else {
+            let day = ISO8601DateFormatter()
+            day.formatOptions = [.withFullDate]
+            seconds = day.date(from: text)?.timeIntervalSince1970
         }
-        let full = ISO8601DateFormatter()
-        if let date = full.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        if let date = day.date(from: text) { return Int64(date.timeIntervalSince1970 * 1e9) }
-        throw CommandFailure(message: "--since \(text) is not a date; use 2026-11-01, 2026-11-01T09:00:00Z, or 7d / 24h / 30m", code: ExitStatus.invalidInput)
+        guard let seconds else {
+            throw CommandFailure(message: "--since \(text) is not a date; use 2026-11-01, 2026-11-01T09:00:00Z, or 7d / 24h / 30m", code: ExitStatus.invalidInput)
+        }
+        // Event times are nanoseconds since 1970 in 64 bits: 1970 to 2262.
+        guard seconds.isFinite, (0...9.2e9).contains(seconds) else {
+            throw CommandFailure(message: "--since \(text) is outside 1970–2262, the range of event times; give a date in it", code: ExitStatus.invalidInput)
+        }
+        return Int64(seconds * 1e9)
     }
 }
 

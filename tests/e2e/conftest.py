@@ -93,3 +93,49 @@ def wait_until(predicate, timeout=5.0, interval=0.05, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- agent runs (tests/e2e/test_agents_api.py, test_agents_cli.py) -------------------------------
+
+# Variables that would pick a model or a caller behind a test's back; agent tests run without them.
+MODEL_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+                   "GLASSBOX_LLM_PROVIDER", "GLASSBOX_LLM_MODEL", "GLASSBOX_LLM_SCRIPT", "GLASSBOX_CALLER", "GLASSBOX_DB")
+
+
+@pytest.fixture
+def agent_config(tmp_path, monkeypatch):
+    """Writes a glassbox.yaml for agent runs and returns its path: `agent_config(replies=[…], delay_ms=0)`.
+
+    The configuration has `policy` (examples/policy.yaml), one SQLite sample warehouse per test
+    (connection `warehouse`; its file is `agent_config.warehouse`), a folder with the `agents`
+    given (name → definition YAML), the scripted model with `replies` (no model at all when
+    `replies` is None) and `tools.context` from `context`. Every process the test starts (servers,
+    CLI) runs without the model variables, so that only the configuration picks the model."""
+    for name in MODEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    warehouse = tmp_path / "warehouse.db"
+    count = [0]
+
+    def make(replies=None, delay_ms=0, agents=None, context=None, policy=ROOT / "examples" / "policy.yaml"):
+        if not warehouse.exists():
+            result = subprocess.run([str(BINARY), "sample-warehouse", "--sqlite", str(warehouse)],
+                                    capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr
+        count[0] += 1
+        folder = tmp_path / f"agents-{count[0]}"
+        folder.mkdir()
+        for name, text in (agents or {}).items():
+            (folder / f"{name}.yaml").write_text(text)
+        config = {"policy": str(policy), "connections": {"warehouse": {"url": f"sqlite:{warehouse}"}}, "agents": str(folder)}
+        if context:
+            config["tools"] = {"context": context}
+        if replies is not None:
+            script = tmp_path / f"script-{count[0]}.yaml"
+            script.write_text(json.dumps({"replies": replies, "delay_ms": delay_ms}))  # JSON is YAML
+            config["llm"] = {"provider": "scripted", "script": str(script)}
+        path = tmp_path / f"glassbox-{count[0]}.yaml"
+        path.write_text(json.dumps(config))
+        return path
+
+    make.warehouse = warehouse
+    return make
