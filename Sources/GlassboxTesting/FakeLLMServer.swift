@@ -228,16 +228,26 @@ final class ReplyScript: Sendable {
         let endpoint = wire == .openAI ? "/v1/chat/completions" : "/v1/messages"
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         let onEndpoint = request.method == "POST" && path == endpoint
-        let (index, reply, enqueued): (Int, FakeLLMServer.Reply?, Int) = state.withLock { state in
+        // The test's closures run outside the lock, so they may call back into the server.
+        enum Source { case queued(FakeLLMServer.Reply), responder(@Sendable (FakeLLMServer.RecordedRequest) -> FakeLLMServer.Reply),
+                      fallback(@Sendable (Int) -> FakeLLMServer.Reply), none }
+        let (index, source, enqueued): (Int, Source, Int) = state.withLock { state in
             state.requests.append(request)
             let index = state.requests.count - 1
-            guard onEndpoint else { return (index, nil, state.pending.count) }
+            guard onEndpoint else { return (index, .none, state.pending.count) }
             if state.nextPending < state.pending.count {
                 defer { state.nextPending += 1 }
-                return (index, state.pending[state.nextPending], state.pending.count)
+                return (index, .queued(state.pending[state.nextPending]), state.pending.count)
             }
-            if let responder = state.responder { return (index, responder(request), state.pending.count) }
-            return (index, state.fallback?(index), state.pending.count)
+            if let responder = state.responder { return (index, .responder(responder), state.pending.count) }
+            if let fallback = state.fallback { return (index, .fallback(fallback), state.pending.count) }
+            return (index, .none, state.pending.count)
+        }
+        let reply: FakeLLMServer.Reply? = switch source {
+        case .queued(let reply): reply
+        case .responder(let make): make(request)
+        case .fallback(let make): make(index)
+        case .none: nil
         }
         let context = ReplyContext(index: index, body: request.body)
         let chosen: FakeLLMServer.Reply

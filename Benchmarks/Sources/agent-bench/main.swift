@@ -43,6 +43,22 @@ while let argument = arguments.next() {
     }
 }
 
+/// How often `needle` occurs in `text`: a plain byte scan, so the stand-in model costs little.
+func occurrences(of needle: String, in text: String) -> Int {
+    let pattern = Array(needle.utf8), bytes = Array(text.utf8)
+    guard bytes.count >= pattern.count else { return 0 }
+    var count = 0, i = 0
+    while i <= bytes.count - pattern.count {
+        if bytes[i] == pattern[0] && bytes[i..<(i + pattern.count)].elementsEqual(pattern) {
+            count += 1
+            i += pattern.count
+        } else {
+            i += 1
+        }
+    }
+    return count
+}
+
 let directory = try TemporaryDirectory(prefix: "glassbox-agent-bench")
 defer { directory.remove() }
 let log = try SQLiteEventLog(path: directory.path("bench.db"), options: .init(durability: durability))
@@ -50,7 +66,7 @@ let server = try await FakeLLMServer.start(wire: .openAI)
 // Each run's answer follows from its own conversation: a tool call until it holds `steps` results, then the answer.
 let wanted = steps
 server.setResponder { request in
-    let results = request.body.components(separatedBy: #""role":"tool""#).count - 1
+    let results = occurrences(of: #""role":"tool""#, in: request.body)
     guard results < wanted else { return .answer(text: "done", chunks: 1) }
     return .answer(toolCalls: [.init(id: "call_\(results)", name: "bench.noop", arguments: #"{"table":"orders"}"#)], chunks: 1)
 }
