@@ -211,9 +211,10 @@ import Tools
         #expect(exhausted.status == 500)
         #expect(exhausted.text.contains("no scripted reply left"))
 
-        server.setFallback { index in .answer(text: "fallback \(index)") }
+        // The fallback may look at the server (it runs outside the server's lock).
+        server.setFallback { index in .answer(text: "fallback \(index) of \(server.requests.count)") }
         let fallback = await HTTPExchange.run(server.baseURL + "/chat/completions", body: "{}")
-        #expect(try JSONValue(parsing: fallback.text)["choices"]?.array?.first?["message"]?["content"] == "fallback 3")
+        #expect(try JSONValue(parsing: fallback.text)["choices"]?.array?.first?["message"]?["content"] == "fallback 3 of 4")
         try await server.shutdown()
         #expect(server.requests.count == 4)
     }
