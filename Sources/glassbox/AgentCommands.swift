@@ -51,27 +51,45 @@ struct AskCommand: AsyncParsableCommand {
     @OptionGroup var durability: DurabilityOption
 
     func run() async throws {
-        let platform = try setup.platform()
-        let log = try location.openForWriting(durability: try durability.resolved())
-        defer { try? log.close() }
-        let runtime = try await platform.makeRuntime(log: log, runner: "cli", loadedBy: "cli:glassbox-ask")
-        await runtime.watchStopRequests()
         let caller = self.caller ?? Self.defaultCaller
-        let started: AgentRuntime.StartedRun
-        do {
-            started = try await runtime.start(agent: agent, task: question, caller: caller, model: model)
-        } catch let error as AgentRunError {
-            throw CommandFailure(message: error.description, code: ExitStatus.invalidInput)
-        }
-        let code = await RunFollower(log: log, runID: started.runID, json: json).follow(from: started.seq - 1, runtime: runtime, stopAs: caller)
-        await runtime.shutdown()
-        if code != 0 { throw ExitCode(code) }
+        try await InProcessRun(setup: setup, location: location, durability: durability, json: json, stopAs: caller)
+            .drive(loadedBy: "cli:glassbox-ask") { runtime in
+                let run = try await runtime.start(agent: agent, task: question, caller: caller, model: model)
+                return (run.seq - 1, run.runID)
+            }
     }
 
     static var defaultCaller: String {
         let environment = ProcessInfo.processInfo.environment
         if let caller = environment["GLASSBOX_CALLER"], !caller.isEmpty { return caller }
         return "user:" + (environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "local")
+    }
+}
+
+/// A run driven by this process (`ask`, `resume`): the log, the runtime, the run followed to its end.
+struct InProcessRun {
+    let setup: AgentSetupOptions
+    let location: LogLocation
+    let durability: DurabilityOption
+    let json: Bool
+    let stopAs: String
+
+    /// `begin` starts or resumes the run and returns the `seq` to follow from and the run; exits with the run's status.
+    func drive(loadedBy: String, begin: (AgentRuntime) async throws -> (from: Int64, runID: String)) async throws {
+        let platform = try setup.platform()
+        let log = try location.openForWriting(durability: try durability.resolved())
+        defer { try? log.close() }
+        let runtime = try await platform.makeRuntime(log: log, runner: "cli", loadedBy: loadedBy)
+        await runtime.watchStopRequests()
+        let from: Int64, id: String
+        do {
+            (from, id) = try await begin(runtime)
+        } catch let error as AgentRunError {
+            throw CommandFailure(message: error.description, code: ExitStatus.invalidInput)
+        }
+        let code = await RunFollower(log: log, runID: id, json: json).follow(from: from, runtime: runtime, stopAs: stopAs)
+        await runtime.shutdown()
+        if code != 0 { throw ExitCode(code) }
     }
 }
 
@@ -273,20 +291,13 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var durability: DurabilityOption
 
     func run() async throws {
-        let platform = try setup.platform()
-        let log = try location.openForWriting(durability: try durability.resolved())
-        defer { try? log.close() }
-        let runtime = try await platform.makeRuntime(log: log, runner: "cli", loadedBy: "cli:glassbox-resume")
-        await runtime.watchStopRequests()
-        let head = try await log.lastSeq()
-        do {
-            try await runtime.resume(runID, reason: "resumed with `glassbox resume`")
-        } catch let error as AgentRunError {
-            throw CommandFailure(message: error.description, code: ExitStatus.invalidInput)
-        }
-        let code = await RunFollower(log: log, runID: runID, json: json).follow(from: head, runtime: runtime, stopAs: AskCommand.defaultCaller)
-        await runtime.shutdown()
-        if code != 0 { throw ExitCode(code) }
+        let runID = self.runID
+        try await InProcessRun(setup: setup, location: location, durability: durability, json: json, stopAs: AskCommand.defaultCaller)
+            .drive(loadedBy: "cli:glassbox-resume") { runtime in
+                let head = try await runtime.log.lastSeq()
+                try await runtime.resume(runID, reason: "resumed with `glassbox resume`")
+                return (head, runID)
+            }
     }
 }
 

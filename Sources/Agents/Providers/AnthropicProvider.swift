@@ -40,31 +40,8 @@ public struct AnthropicProvider: LLMProvider {
 
     public func complete(_ request: ChatRequest, onText: @escaping @Sendable (String) async -> Void) async throws -> ChatResponse {
         let body = Self.requestBody(request).jsonText
-        let transport = transport
-        let stream = request.stream
-        return try await transport.post(body, errorDetail: { Self.errorDetail($0) }) { reader in
-            if !stream || reader.contentType.lowercased().hasPrefix("application/json") {
-                let text = try await reader.collect()
-                let response = try Self.parseMessage(text, transport: transport)
-                if stream, !response.content.isEmpty { await onText(response.content) }
-                return response
-            }
-            var parser = ServerSentEventParser()
-            var assembler = AnthropicStreamAssembler()
-            while let chunk = try await reader.next() {
-                for event in parser.feed(chunk.readableBytesView) {
-                    if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty {
-                        await onText(delta)
-                    }
-                }
-            }
-            for event in parser.finish() {
-                if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty {
-                    await onText(delta)
-                }
-            }
-            return try assembler.finish(transport: transport)
-        }
+        return try await transport.complete(body, stream: request.stream, assembler: AnthropicStreamAssembler.self, errorDetail: { Self.errorDetail($0) },
+                                            parse: { try Self.parseMessage($0, transport: $1) }, onText: onText)
     }
 
     /// The Messages request body.
@@ -179,7 +156,7 @@ public struct AnthropicProvider: LLMProvider {
 
 /// Builds one answer from a Messages stream: `message_start`, content blocks (text deltas, tool input
 /// as `input_json_delta` pieces), `message_delta` with the stop reason and usage, `message_stop`.
-struct AnthropicStreamAssembler {
+struct AnthropicStreamAssembler: StreamAssembler {
     private enum Block {
         case text
         case toolUse(id: String, name: String, json: String, startInput: JSONValue?)

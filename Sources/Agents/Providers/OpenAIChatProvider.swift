@@ -41,32 +41,8 @@ public struct OpenAIChatProvider: LLMProvider {
 
     public func complete(_ request: ChatRequest, onText: @escaping @Sendable (String) async -> Void) async throws -> ChatResponse {
         let body = requestBody(request).jsonText
-        let transport = transport
-        let stream = request.stream
-        return try await transport.post(body, errorDetail: Self.errorDetail) { reader in
-            // A server that ignores `stream` answers with one JSON body: accept it.
-            if !stream || reader.contentType.lowercased().hasPrefix("application/json") {
-                let text = try await reader.collect()
-                let response = try Self.parseCompletion(text, transport: transport)
-                if stream, !response.content.isEmpty { await onText(response.content) }
-                return response
-            }
-            var parser = ServerSentEventParser()
-            var assembler = OpenAIStreamAssembler()
-            while let chunk = try await reader.next() {
-                for event in parser.feed(chunk.readableBytesView) {
-                    if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty {
-                        await onText(delta)
-                    }
-                }
-            }
-            for event in parser.finish() {
-                if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty {
-                    await onText(delta)
-                }
-            }
-            return try assembler.finish(transport: transport)
-        }
+        return try await transport.complete(body, stream: request.stream, assembler: OpenAIStreamAssembler.self, errorDetail: { Self.errorDetail($0) },
+                                            parse: { try Self.parseCompletion($0, transport: $1) }, onText: onText)
     }
 
     /// The Chat Completions request body.
@@ -164,7 +140,7 @@ public struct OpenAIChatProvider: LLMProvider {
 
 /// Builds one answer from the `chat.completion.chunk` events of a stream: text deltas, tool calls
 /// assembled by `index`, the finish reason, and the usage chunk that `include_usage` adds.
-struct OpenAIStreamAssembler {
+struct OpenAIStreamAssembler: StreamAssembler {
     private var id = ""
     private var model = ""
     private var content = ""

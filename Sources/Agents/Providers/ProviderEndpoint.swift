@@ -80,6 +80,44 @@ public struct ProviderEndpoint: Sendable, Equatable, CustomStringConvertible, Cu
 
 /// One POST to a provider: the response head within `timeout`, then the body with at most
 /// `idleTimeout` between two chunks, every failure a ``ProviderError`` whose message never holds the key.
+/// Builds one answer from a provider's server-sent events.
+protocol StreamAssembler {
+    init()
+    /// Takes one event; returns the text it adds.
+    mutating func consume(_ event: ServerSentEvent, transport: ProviderTransport) throws -> String?
+    func finish(transport: ProviderTransport) throws -> ChatResponse
+}
+
+extension ProviderTransport {
+    /// Posts `body` and reads the answer: streamed through `Assembler` (text deltas to `onText`), or, when
+    /// not streaming or when the server ignores `stream` and answers with one JSON body, through `parse`.
+    func complete<Assembler: StreamAssembler>(
+        _ body: String, stream: Bool, assembler: Assembler.Type, errorDetail: @escaping @Sendable (JSONValue) -> String?,
+        parse: @escaping @Sendable (String, ProviderTransport) throws -> ChatResponse,
+        onText: @escaping @Sendable (String) async -> Void
+    ) async throws -> ChatResponse {
+        let transport = self
+        return try await post(body, errorDetail: errorDetail) { reader in
+            if !stream || reader.contentType.lowercased().hasPrefix("application/json") {
+                let response = try parse(try await reader.collect(), transport)
+                if stream, !response.content.isEmpty { await onText(response.content) }
+                return response
+            }
+            var parser = ServerSentEventParser()
+            var assembler = Assembler()
+            while let chunk = try await reader.next() {
+                for event in parser.feed(chunk.readableBytesView) {
+                    if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty { await onText(delta) }
+                }
+            }
+            for event in parser.finish() {
+                if let delta = try assembler.consume(event, transport: transport), !delta.isEmpty { await onText(delta) }
+            }
+            return try assembler.finish(transport: transport)
+        }
+    }
+}
+
 struct ProviderTransport: Sendable {
     /// How messages name the service, e.g. "the OpenAI-compatible server at 127.0.0.1:8080".
     let serviceName: String
