@@ -272,9 +272,12 @@ enum PromptHash {
     static func of(_ request: ChatRequest) -> String {
         var hasher = SHA256()
         func add(_ text: String) {
-            var length = UInt32(text.utf8.count).bigEndian
-            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: Data(text.utf8))
+            var text = text
+            text.withUTF8 { bytes in
+                var length = UInt32(bytes.count).bigEndian
+                withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            }
         }
         add(request.model)
         for message in request.messages {
