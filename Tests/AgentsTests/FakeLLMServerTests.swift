@@ -308,7 +308,11 @@ import Tools
         server.setFallback { index in .answer(text: "answer \(index)") }
         let port = try #require(URL(string: server.baseURL)?.port)
         // Three requests, each sent after the previous answer, on one TCP connection.
-        let answers = try await Task.detached { try RawHTTPConnection(port: port).exchange(count: 3) }.value
+        // On a thread of its own: blocking reads on the cooperative pool could starve the server's tasks
+        // when other tests keep the pool's few threads busy.
+        let answers = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[String], any Error>) in
+            Thread { continuation.resume(with: Result { try RawHTTPConnection(port: port).exchange(count: 3) }) }.start()
+        }
         try await server.shutdown()
         #expect(answers.count == 3)
         for (index, answer) in answers.enumerated() {
