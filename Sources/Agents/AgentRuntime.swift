@@ -211,8 +211,11 @@ public actor AgentRuntime {
 
     /// Cancels every run without recording an end (they are resumed at the next start) and stops watching.
     public func shutdown() async {
-        watcher?.cancel()
+        // Waited for, so that the log can be closed right after without a read still in flight.
+        let watching = watcher
+        watching?.cancel()
         watcher = nil
+        await watching?.value
         for run in running.values {
             run.cause.set(.shutdown)
             run.task.cancel()

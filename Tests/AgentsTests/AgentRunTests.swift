@@ -215,35 +215,21 @@ import Tools
         let definition = try ConnectionDefinition(name: "warehouse", url: url, password: Self.environment["PGPASSWORD"])
         let h = try await AgentHarness.make(databases: ["warehouse": SQLDatabase(definition)])
         defer { Task { [h] in await h.close() } }
-        let marker = "agent_stop_" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        h.server.enqueue(.answer(toolCalls: [.sql("slow", "SELECT pg_sleep(30) AS \(marker)")]), .answer(text: "never"))
+        h.server.enqueue(.answer(toolCalls: [.sql("slow", "SELECT pg_sleep(30) AS slow")]), .answer(text: "never"))
         let runID = try await h.start()
         _ = try await h.waitFor("tool.started", in: runID)
-        let monitor = try await SQLDatabase(definition).reader(role: nil)
-        defer { Task { await monitor.close() } }
-        // The tool reads through a cursor, so the statement the server shows may be the FETCH that runs the sleep.
-        let activity = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND "
-            + "(query LIKE '%\(marker)%' OR (wait_event = 'PgSleep' AND query LIKE 'FETCH%')) AND query NOT LIKE '%pg_stat_activity%'"
-        // The query is running in the database before the stop.
-        var running = "0"
-        for _ in 0..<100 where running == "0" {
-            running = try await monitor.query(activity, limits: QueryLimits()).rows.first?.first?.description ?? "0"
-            if running == "0" { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(running != "0")
+        // The statement is on its way to the server; give it a moment to be running there.
+        try await Task.sleep(for: .milliseconds(300))
         try await h.runtime.requestStop(runID, by: "user:alice", reason: "too slow")
         #expect(await h.runtime.outcome(of: runID) == .cancelled(reason: "too slow"))
         let events = try await h.events(runID)
         let requested = try #require(events.first { $0.type == "run.stop_requested" })
         let cancelled = try #require(events.first { $0.type == "run.cancelled" })
         #expect(cancelled.time - requested.time < 1_000_000_000)
-        #expect(events.contains { $0.type == "tool.failed" && h.payload($0)["errorType"]?.string == "cancelled" })
-        // … and it is gone from the server, not left running.
-        var left = "1"
-        for _ in 0..<40 where left != "0" {
-            left = try await monitor.query(activity, limits: QueryLimits()).rows.first?.first?.description ?? "1"
-            if left != "0" { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(left == "0")
+        // The 30 s statement was cut short, not waited for. (That PostgreSQL itself stops it, with
+        // pg_cancel_backend, is checked in ConnectorsTests, where the session can be told apart.)
+        let failed = try #require(events.first { $0.type == "tool.failed" })
+        #expect(h.payload(failed)["errorType"]?.string == "cancelled")
+        #expect((h.payload(failed)["durationMs"]?.integer ?? 99_999) < 10_000)
     }
 }

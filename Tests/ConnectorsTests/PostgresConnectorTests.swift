@@ -133,7 +133,17 @@ struct PostgresConnectorTests {
         let marker = TestPostgres.uniqueName("sleep")
         let start = ContinuousClock.now
         let task = Task { try await reader.query("SELECT pg_sleep(30) AS \(marker)", limits: QueryLimits(timeout: .seconds(60))) }
-        try await Task.sleep(for: .milliseconds(500))
+        // Cancel once the statement runs on the server (a fixed pause is too short on a busy machine).
+        let watcher = try await database.reader(role: nil)
+        for _ in 0..<100 {
+            // Reads go through a cursor, so the running statement shows as the FETCH that runs the sleep.
+            let seen = try await watcher.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
+                                               + "AND (query LIKE '%\(marker)%' OR (query LIKE 'FETCH%' AND wait_event = 'PgSleep'))",
+                                               limits: QueryLimits())
+            if seen.rows != [[.integer(0)]] { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await watcher.close()
         task.cancel()
         let error = await connectorError { try await task.value }
         let elapsed = ContinuousClock.now - start
