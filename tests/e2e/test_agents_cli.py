@@ -85,7 +85,8 @@ def test_ask_prints_the_thoughts_the_tool_call_and_the_answer(agent_config, tmp_
         return next((i for i, line in enumerate(lines) if text in line), None)
 
     thought_at, call_at, result_at = line_with(thought), line_with("→ sql.query"), line_with("✓ sql.query")
-    answer_at = next((i for i, line in enumerate(lines) if line == ANSWER), None)  # the answer on its own line
+    # The answer streams as the last thought and is not printed a second time.
+    answer_at = next((i for i in reversed(range(len(lines))) if ANSWER in lines[i]), None)
     assert None not in (thought_at, call_at, result_at, answer_at), out
     assert thought_at < call_at < result_at < answer_at, out
     assert "SELECT country, count(*)" in lines[call_at], lines[call_at]

@@ -743,7 +743,6 @@ def test_wrong_method_is_a_json_error(api, method, path):
     response = api.call(method, path)
     assert response.status_code == 405, response.text
     assert response.headers["Allow"] in ("GET", "POST", "GET, POST")
-    assert response.headers["Allow"] in ("GET", "POST")
     assert method not in response.headers["Allow"]
 
 
