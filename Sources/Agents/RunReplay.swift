@@ -112,12 +112,13 @@ public struct RunReplay: Sendable {
                 if input.jsonText != recordedInput.jsonText {
                     report.mismatches.append(Mismatch(seq: event.seq, what: "the input of \(tool)", expected: input.jsonText, recorded: recordedInput.jsonText))
                 }
-                if let change = decide(tool: tool, input: recordedInput, event: event, data: data, allowedTools: Set(record.tools),
-                                       recorded: outcomes[data["callId"]?.string ?? ""]) {
+                if let recorded = outcomes[data["callId"]?.string ?? ""] {
                     report.checks += 1
-                    report.policyChanges.append(change)
-                } else if outcomes[data["callId"]?.string ?? ""] != nil {
-                    report.checks += 1
+                    if let change = PolicyChange.compare(tool: tool, input: recordedInput, event: event, data: data, recorded: recorded,
+                                                         registry: registry, policy: policy, environment: environment,
+                                                         allowedTools: Set(record.tools)) {
+                        report.policyChanges.append(change)
+                    }
                 }
             case "run.completed":
                 report.checks += 1
@@ -141,14 +142,6 @@ public struct RunReplay: Sendable {
         report.steps = record.steps
         report.unfinished = !record.outcome.isFinished
         return report
-    }
-
-    /// The decision the policy makes now, when it differs from the recorded one.
-    private func decide(tool: String, input: JSONValue, event: Event, data: JSONValue, allowedTools: Set<String>,
-                        recorded: (allowed: Bool, rule: String, seq: Int64)?) -> PolicyChange? {
-        guard let recorded else { return nil }
-        return PolicyChange.compare(tool: tool, input: input, event: event, data: data, recorded: recorded, registry: registry,
-                                    policy: policy, environment: environment, allowedTools: allowedTools)
     }
 
     static func describe(_ action: NextAction) -> String {
